@@ -1,0 +1,52 @@
+// Shared main() of the two scripts: options, signals, model load, serve, exit.
+
+import { Readable } from 'node:stream';
+import { OptionError, parseOptions, usage, type CliOptions } from './options.ts';
+import { serve } from './serve.ts';
+import type { Encode } from './encoders/types.ts';
+
+export interface Script {
+  name: string;
+  defaultBatch: number;
+  createEncoder: (options: CliOptions) => Promise<Encode>;
+}
+
+export async function main(script: Script, argv: string[]): Promise<void> {
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const fail = (message: string, code = 1) => {
+    // stderr is a pipe too: exit only once the reason has been handed over,
+    // so ClickHouse can show it (stderr_reaction log_last).
+    process.stderr.write(`${script.name}: ${message}\n`, () => process.exit(code));
+  };
+
+  let options: CliOptions | null;
+  try {
+    options = parseOptions(argv, script.defaultBatch);
+  } catch (err) {
+    if (err instanceof OptionError) return fail(`${err.message}\n${usage(script.name, script.defaultBatch)}`, 2);
+    throw err;
+  }
+  if (options === null) {
+    process.stdout.write(usage(script.name, script.defaultBatch));
+    return;
+  }
+
+  // ClickHouse closing our stdout means it gave up on the query: nothing to report.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(0) : fail(err.message)));
+  process.on('SIGTERM', () => process.exit(0));
+
+  // Start loading before the first row arrives; a load error ends the process
+  // at once so the pool reports it instead of waiting for a timeout.
+  const loading = script.createEncoder(options);
+  loading.catch((err: Error) => fail(`cannot load the model: ${err.message}`));
+  const encode: Encode = async (values) => (await loading)(values);
+
+  try {
+    await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, { ...options, name: script.name, log });
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  // Exit explicitly (onnxruntime's threads may keep the loop alive), but only
+  // after stdout drained: a bare exit loses rows still queued in the pipe.
+  process.stdout.write('', () => process.exit(0));
+}

@@ -1,0 +1,46 @@
+// Loads one CLIP tower (text or vision) from a local folder in transformers.js
+// layout. Only the tower a function needs is loaded, and the network is never
+// touched: a UDF answering queries must not depend on the hub being reachable.
+
+import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { env, CLIPTextModelWithProjection, CLIPVisionModelWithProjection } from '@huggingface/transformers';
+import type { Dtype, EncoderOptions } from '../options.ts';
+
+const SUFFIX: Record<Dtype, string> = {
+  fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
+};
+
+export type Tower = 'text' | 'vision';
+
+export function towerFile(modelDir: string, tower: Tower, dtype: Dtype): string {
+  return join(modelDir, 'onnx', `${tower}_model${SUFFIX[dtype]}.onnx`);
+}
+
+export class ModelError extends Error {}
+
+export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): void {
+  for (const file of [join(modelDir, 'config.json'), towerFile(modelDir, tower, dtype)]) {
+    if (!existsSync(file)) {
+      throw new ModelError(`Expected ${file} (--model-dir ${modelDir}, --dtype ${dtype}) but it does not exist; prepare the model folder with install.sh or scripts in README.md`);
+    }
+  }
+}
+
+/** Runs a tower: feeds are transformers.js Tensors, the result has `text_embeds` / `image_embeds`. */
+export type TowerModel = (feeds: Record<string, unknown>) => Promise<Record<string, { data: Float32Array; dims: number[] }>>;
+
+export async function loadTower(tower: Tower, options: EncoderOptions): Promise<TowerModel> {
+  checkModelDir(options.modelDir, tower, options.dtype);
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = dirname(options.modelDir) + '/';
+  const cls = tower === 'text' ? CLIPTextModelWithProjection : CLIPVisionModelWithProjection;
+  const model = await cls.from_pretrained(basename(options.modelDir), {
+    dtype: options.dtype,
+    device: 'cpu',
+    local_files_only: true,
+    session_options: { intraOpNumThreads: options.threads, interOpNumThreads: 1 },
+  });
+  return (feeds) => (model as unknown as TowerModel)(feeds);
+}

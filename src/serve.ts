@@ -1,0 +1,57 @@
+// The straight line from stdin to stdout: rows -> batches -> encoder -> rows.
+// Knows the UDF protocol, nothing about CLIP: the encoder is a plain function.
+
+import type { Writable } from 'node:stream';
+import { readBatches } from './protocol/framing.ts';
+import type { Encode, Outcome } from './encoders/types.ts';
+import { isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
+import { formatArray } from './protocol/arrays.ts';
+import { flush, writeText } from './protocol/output.ts';
+
+/** One input value: the un-escaped bytes of the argument, or null for a NULL. */
+export type Value = Buffer | null;
+
+export interface ServeOptions {
+  name: string;
+  chunkHeader: boolean;
+  batchSize: number;
+  onError: 'empty' | 'fail';
+  log: (line: string) => void;
+}
+
+export class RowFailure extends Error {}
+
+export async function serve(input: AsyncIterable<Buffer>, output: Writable, encode: Encode, options: ServeOptions): Promise<void> {
+  for await (const batch of readBatches(input, options)) {
+    const values = batch.rows.map((row, i) => parseValue(row, batch.block, batch.firstRow + i));
+    const nonNull = values.filter((v): v is Buffer => v !== null);
+    const encoded = nonNull.length > 0 ? await encode(nonNull) : [];
+    if (encoded.length !== nonNull.length) {
+      throw new Error(`internal error: the encoder answered ${encoded.length} rows for ${nonNull.length}`);
+    }
+    let next = 0;
+    let text = '';
+    for (let i = 0; i < values.length; i++) {
+      const outcome: Outcome = values[i] === null ? new Float32Array(0) : encoded[next++];
+      if (outcome instanceof Float32Array) {
+        text += formatArray(outcome) + '\n';
+        continue;
+      }
+      const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
+      if (options.onError === 'fail') throw new RowFailure(`${options.name}: ${where}: ${outcome.error}`);
+      options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
+      text += '[]\n';
+    }
+    await writeText(output, text);
+    if (batch.endsBlock) await flush(output);
+  }
+  await flush(output);
+}
+
+function parseValue(row: Buffer, block: number, index: number): Value {
+  const fields = splitFields(row);
+  if (fields.length !== 1) {
+    throw new Error(`block ${block}, row ${index + 1}: expected 1 argument but received ${fields.length}; check <argument> in the function definition`);
+  }
+  return isNullField(fields[0]) ? null : unescapeField(fields[0]);
+}

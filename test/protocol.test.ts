@@ -1,0 +1,137 @@
+import { describe, expect, it } from 'vitest';
+import { escapeField, isNullField, splitFields, unescapeField } from '../src/protocol/tsv.ts';
+import { LineSplitter } from '../src/protocol/lines.ts';
+import { FramingError, readBatches, type Batch } from '../src/protocol/framing.ts';
+import { formatArray, formatFloat } from '../src/protocol/arrays.ts';
+
+// Deterministic PRNG so a failure can be replayed.
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(random: () => number, length: number): Buffer {
+  const b = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) b[i] = Math.floor(random() * 256);
+  return b;
+}
+
+async function* chunks(data: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
+  let start = 0;
+  for (const cut of cuts) {
+    yield data.subarray(start, cut);
+    start = cut;
+  }
+  yield data.subarray(start);
+}
+
+async function collect(data: Buffer, cuts: number[], chunkHeader: boolean, batchSize: number): Promise<Batch[]> {
+  const out: Batch[] = [];
+  for await (const b of readBatches(chunks(data, cuts), { chunkHeader, batchSize })) out.push(b);
+  return out;
+}
+
+describe('TabSeparated fields', () => {
+  it('un-escapes what ClickHouse escapes', () => {
+    const raw = Buffer.from('a\\tb\\nc\\\\d\\\'e\\0f\\bg\\fh\\ri"j', 'latin1');
+    expect(unescapeField(raw)).toEqual(Buffer.from('a\tb\nc\\d\'e\0f\bg\fh\ri"j', 'latin1'));
+  });
+
+  it('round-trips arbitrary bytes through escape and un-escape', () => {
+    const random = rng(1);
+    for (let n = 0; n < 500; n++) {
+      const value = randomBytes(random, Math.floor(random() * 64));
+      const escaped = escapeField(value);
+      expect(escaped.includes(0x0a)).toBe(false);
+      expect(escaped.includes(0x09)).toBe(false);
+      expect(unescapeField(escaped)).toEqual(value);
+    }
+  });
+
+  it('keeps the string \\N apart from NULL', () => {
+    expect(isNullField(Buffer.from('\\N'))).toBe(true);
+    const literal = escapeField(Buffer.from('\\N'));
+    expect(isNullField(literal)).toBe(false);
+    expect(unescapeField(literal).toString()).toBe('\\N');
+  });
+
+  it('splits on raw tabs only', () => {
+    expect(splitFields(Buffer.from('a\\tb\tc')).map(String)).toEqual(['a\\tb', 'c']);
+    expect(splitFields(Buffer.from('')).map(String)).toEqual(['']);
+  });
+});
+
+describe('framing', () => {
+  it('splits lines at every possible byte boundary, including mid-UTF-8', () => {
+    const text = Buffer.from('héllo\n\nwörld 🐱\nlast');
+    for (let cut = 0; cut <= text.length; cut++) {
+      const s = new LineSplitter();
+      const lines = [...s.push(text.subarray(0, cut)), ...s.push(text.subarray(cut))].map(String);
+      expect([...lines, String(s.rest())]).toEqual(['héllo', '', 'wörld 🐱', 'last']);
+    }
+  });
+
+  it('frames chunk-headed blocks the same however the bytes are split', async () => {
+    const random = rng(7);
+    for (let round = 0; round < 200; round++) {
+      const blocks: Buffer[][] = [];
+      const parts: Buffer[] = [];
+      const nBlocks = 1 + Math.floor(random() * 4);
+      for (let b = 0; b < nBlocks; b++) {
+        const rows = Array.from({ length: Math.floor(random() * 12) }, () => escapeField(randomBytes(random, Math.floor(random() * 20))));
+        blocks.push(rows);
+        parts.push(Buffer.from(`${rows.length}\n`), ...rows.flatMap((r) => [r, Buffer.from('\n')]));
+      }
+      const data = Buffer.concat(parts);
+      const cuts = [...new Set(Array.from({ length: Math.floor(random() * 10) }, () => Math.floor(random() * data.length)))].sort((a, b) => a - b);
+      const batchSize = 1 + Math.floor(random() * 5);
+      const batches = await collect(data, cuts, true, batchSize);
+      // Every block's rows arrive in order, in batches no larger than asked, the last one marked.
+      for (let b = 0; b < blocks.length; b++) {
+        const mine = batches.filter((x) => x.block === b + 1);
+        expect(mine.flatMap((x) => x.rows)).toEqual(blocks[b]);
+        expect(mine.at(-1)!.endsBlock).toBe(true);
+        expect(mine.slice(0, -1).every((x) => !x.endsBlock && x.rows.length === batchSize)).toBe(true);
+        expect(mine.map((x) => x.firstRow)).toEqual(mine.map((_, i) => i * batchSize));
+      }
+    }
+  });
+
+  it('answers an empty block with an empty batch', async () => {
+    const batches = await collect(Buffer.from('0\n1\nx\n'), [], true, 8);
+    expect(batches.map((b) => [b.rows.map(String), b.endsBlock])).toEqual([[[], true], [['x'], true]]);
+  });
+
+  it('treats EOF as the end of the block without chunk headers', async () => {
+    const batches = await collect(Buffer.from('a\nb\nc\n'), [1, 3], false, 2);
+    expect(batches.map((b) => [b.rows.map(String), b.endsBlock])).toEqual([[['a', 'b'], false], [['c'], true]]);
+  });
+
+  it('reports stdin closed mid-block and a bad header clearly', async () => {
+    await expect(collect(Buffer.from('3\na\n'), [], true, 8)).rejects.toThrow(FramingError);
+    await expect(collect(Buffer.from('a photo\n'), [], true, 8)).rejects.toThrow(/expected a chunk header .* received "a photo"/);
+  });
+});
+
+describe('Array(Float32) output', () => {
+  it('prints floats that read back as the same Float32', () => {
+    const random = rng(3);
+    const buf = new Float32Array(1);
+    const ints = new Uint32Array(buf.buffer);
+    for (let n = 0; n < 100_000; n++) {
+      ints[0] = Math.floor(random() * 2 ** 32);
+      const v = buf[0];
+      if (!Number.isFinite(v)) continue;
+      expect(Math.fround(Number(formatFloat(v)))).toBe(v);
+    }
+  });
+
+  it('spells special values the way ClickHouse parses them', () => {
+    expect(formatArray(new Float32Array([NaN, Infinity, -Infinity, -0, 1e-40]))).toBe('[nan,inf,-inf,0,9.99994610111476e-41]');
+    expect(formatArray(new Float32Array(0))).toBe('[]');
+  });
+});
