@@ -13,25 +13,38 @@ const dist = join(root, 'dist');
 // Shared by transformers.js and onnxruntime-node: one copy, or the backend
 // registered by onnxruntime-node is invisible to transformers.js.
 const NATIVE = ['onnxruntime-node', 'onnxruntime-common', 'sharp'];
-const SCRIPTS = ['encode_text', 'encode_image'];
+const SCRIPTS = ['encode_text', 'encode_image', 'download_model'];
 
-rmSync(dist, { recursive: true, force: true });
-await build({
-  entryPoints: Object.fromEntries(SCRIPTS.map((s) => [s, join(root, 'src/bin', `${s}.ts`)])),
-  outdir: dist,
+// Developer tools (the SQL runner, the model generator): not shipped to servers.
+const TOOLS = { sql: 'src/tools/sql.ts', generate_model: 'src/modelgen/cli.ts' };
+
+const common = {
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: NATIVE,
   logLevel: 'warning',
   banner: {
     // Bundled CommonJS code calls require(); ESM has none of its own.
     js: "#!/usr/bin/env node\nimport { createRequire as __ccCreateRequire } from 'node:module';\nconst require = __ccCreateRequire(import.meta.url);",
   },
+};
+
+rmSync(dist, { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(SCRIPTS.map((s) => [s, join(root, 'src/bin', `${s}.ts`)])),
+  outdir: dist,
+  external: NATIVE,
 });
 for (const s of SCRIPTS) chmodSync(join(dist, `${s}.mjs`), 0o755);
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(TOOLS).map(([name, src]) => [name, join(root, src)])),
+  outdir: join(dist, 'tools'),
+  external: [...NATIVE, 'chdb'],
+});
 
 // Copy the run-time closure of the native packages.
 const copied = new Set();

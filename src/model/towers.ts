@@ -6,23 +6,14 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { env, CLIPTextModelWithProjection, CLIPVisionModelWithProjection } from '@huggingface/transformers';
 import type { Dtype, EncoderOptions } from '../options.ts';
-
-const SUFFIX: Record<Dtype, string> = {
-  fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4',
-};
-
-export type Tower = 'text' | 'vision';
-
-export function towerFile(modelDir: string, tower: Tower, dtype: Dtype): string {
-  return join(modelDir, 'onnx', `${tower}_model${SUFFIX[dtype]}.onnx`);
-}
+import { towerFile, type Tower } from './files.ts';
 
 export class ModelError extends Error {}
 
 export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): void {
   for (const file of [join(modelDir, 'config.json'), towerFile(modelDir, tower, dtype)]) {
     if (!existsSync(file)) {
-      throw new ModelError(`Expected ${file} (--model-dir ${modelDir}, --dtype ${dtype}) but it does not exist; prepare the model folder with install.sh or scripts in README.md`);
+      throw new ModelError(`Expected ${file} (--model-dir ${modelDir}, --dtype ${dtype}) but it does not exist (see 'Models' in README.md)`);
     }
   }
 }

@@ -1,1 +1,24 @@
-export default async function setup() {}
+// Builds dist/ and generates the seeded tiny CLIP model once per test run.
+// Tests then exercise the built scripts, exactly what install.sh ships.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { generateClipModel } from '../../src/modelgen/index.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export default async function setup(project: TestProject): Promise<void> {
+  execFileSync(process.execPath, [join(ROOT, 'build/bundle.mjs')], { stdio: 'inherit' });
+  const modelDir = join(ROOT, '.cache/test-models/clip-tiny');
+  mkdirSync(join(ROOT, '.cache/test-models'), { recursive: true });
+  await generateClipModel(modelDir, { size: 'tiny', seed: 42 });
+  project.provide('modelDir', modelDir);
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    modelDir: string;
+  }
+}

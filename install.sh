@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# Installs the clickhouse-clip UDFs (encode_text, encode_image) on a ClickHouse server.
+# Non-interactive and idempotent: running it again with other options replaces the install.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+name=$(basename "$0")
+
+usage() {
+  cat <<EOF
+usage: $name [options]
+
+Installs encode_text(String) and encode_image(String) -> Array(Float32) as ClickHouse
+executable UDFs: copies the built scripts (dist/, from 'npm run build') and their native
+run-time packages into SCRIPTS_DIR/clickhouse-clip, and writes the function definitions
+CONFIG_DIR/encode_text_function.xml and CONFIG_DIR/encode_image_function.xml.
+
+  --scripts-dir DIR     the server's user_scripts_path (default /var/lib/clickhouse/user_scripts)
+  --config-dir DIR      where the server reads *_function.xml (default /etc/clickhouse-server)
+  --model-dir DIR       an already prepared CLIP model folder in transformers.js layout
+                        (config.json, tokenizer.json, onnx/text_model.onnx, onnx/vision_model.onnx);
+                        nothing is downloaded
+  --model NAME          hub model to download when no --model-dir is given
+                        (default Xenova/clip-vit-base-patch32, the model of the LAION-400M vectors),
+                        into SCRIPTS_DIR/clickhouse-clip/models/NAME
+  --hub-url URL         where to download from (default \$HF_ENDPOINT or https://huggingface.co)
+  --type TYPE           executable_pool (default: long-lived processes, one model load each)
+                        or executable (a new process and model load for every block)
+  --pool-size N         processes per function in the pool (default: from the core count)
+  --threads N           onnxruntime threads per process (default: cores / pool size)
+  --dtype T             fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
+  --batch-size N        rows per model run (default 32 for text, 8 for images)
+  --node PATH           the Node.js (>= 20) binary the server runs (default: node on PATH)
+  --owner USER          make the installed files owned by USER (default: clickhouse, if that
+                        user exists and this runs as root)
+  --uninstall           remove what an earlier run installed (definitions, scripts, downloaded models)
+  -h, --help            this text
+
+After installing, run SYSTEM RELOAD FUNCTIONS (or restart the server).
+EOF
+}
+
+die() { echo "$name: $*" >&2; exit 1; }
+
+scripts_dir=/var/lib/clickhouse/user_scripts
+config_dir=/etc/clickhouse-server
+model_dir=
+model=Xenova/clip-vit-base-patch32
+hub_url=${HF_ENDPOINT:-https://huggingface.co}
+type=executable_pool
+pool_size=
+threads=
+dtype=fp32
+batch_size=
+node_bin=
+owner=
+uninstall=0
+
+while [ $# -gt 0 ]; do
+  opt=$1
+  case $opt in
+    --*=*) val=${opt#*=}; opt=${opt%%=*}; shift ;;
+    -h|--help) usage; exit 0 ;;
+    --uninstall) uninstall=1; shift; continue ;;
+    --*) [ $# -ge 2 ] || die "expected a value after $opt"; val=$2; shift 2 ;;
+    *) die "unknown argument '$opt' (see --help)" ;;
+  esac
+  case $opt in
+    --scripts-dir) scripts_dir=$val ;;
+    --config-dir) config_dir=$val ;;
+    --model-dir) model_dir=$val ;;
+    --model) model=$val ;;
+    --hub-url) hub_url=$val ;;
+    --type) type=$val ;;
+    --pool-size) pool_size=$val ;;
+    --threads) threads=$val ;;
+    --dtype) dtype=$val ;;
+    --batch-size) batch_size=$val ;;
+    --node) node_bin=$val ;;
+    --owner) owner=$val ;;
+    --uninstall|--help) die "$opt takes no value" ;;
+    *) die "unknown option '$opt' (see --help)" ;;
+  esac
+done
+
+positive() { [[ $2 =~ ^[1-9][0-9]{0,3}$ ]] || die "expected a positive integer for $1 but received '$2'"; }
+# ClickHouse splits <command> on single spaces with no quoting: a path with a space cannot work.
+plain_path() { [[ $2 != *[[:space:]]* ]] || die "expected $1 without spaces (ClickHouse splits the command on spaces) but received '$2'"; }
+absolute() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+
+scripts_dir=$(absolute "$scripts_dir")
+config_dir=$(absolute "$config_dir")
+dest=$scripts_dir/clickhouse-clip
+
+if [ "$uninstall" = 1 ]; then
+  rm -f "$config_dir/encode_text_function.xml" "$config_dir/encode_image_function.xml"
+  rm -rf "$dest"
+  echo "Removed clickhouse-clip from $dest and its definitions from $config_dir."
+  echo "Next: SYSTEM RELOAD FUNCTIONS"
+  exit 0
+fi
+
+case $type in executable|executable_pool) ;; *) die "expected executable or executable_pool for --type but received '$type'" ;; esac
+case $dtype in fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4) ;; *) die "expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 for --dtype but received '$dtype'" ;; esac
+[ -z "$pool_size" ] || positive --pool-size "$pool_size"
+[ -z "$threads" ] || positive --threads "$threads"
+[ -z "$batch_size" ] || positive --batch-size "$batch_size"
+plain_path --scripts-dir "$scripts_dir"
+
+if [ -z "$node_bin" ]; then node_bin=$(command -v node || true); fi
+[ -n "$node_bin" ] || die "Node.js >= 20 is required but 'node' is not on PATH; install it or pass --node PATH"
+node_bin=$(absolute "$node_bin")
+plain_path --node "$node_bin"
+node_version=$("$node_bin" -p 'process.versions.node' 2>/dev/null) || die "cannot run '$node_bin' (--node)"
+[ "${node_version%%.*}" -ge 20 ] || die "Node.js >= 20 is required but $node_bin is v$node_version; pass --node PATH"
+
+dist=$here/dist
+for f in encode_text.mjs encode_image.mjs download_model.mjs node_modules; do
+  [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'npm ci && npm run build' first"
+done
+
+cores=$(nproc 2>/dev/null || echo 1)
+# One pool slot per 4 cores keeps several concurrent queries moving while each
+# process still has enough threads; slots x threads never exceeds the cores.
+[ -n "$pool_size" ] || pool_size=$(( cores / 4 > 0 ? cores / 4 : 1 ))
+[ -n "$threads" ] || threads=$(( cores / pool_size > 0 ? cores / pool_size : 1 ))
+
+mkdir -p "$dest" "$config_dir"
+# Replace the code but keep downloaded models.
+rm -rf "$dest/node_modules" "$dest"/*.mjs "$dest/encode_text" "$dest/encode_image"
+cp -R "$dist/node_modules" "$dest/node_modules"
+cp "$dist/encode_text.mjs" "$dist/encode_image.mjs" "$dist/download_model.mjs" "$dest/"
+
+if [ -z "$model_dir" ]; then
+  model_dir=$dest/models/$model
+  echo "Downloading $model from $hub_url into $model_dir ..."
+  "$node_bin" "$dest/download_model.mjs" --model "$model" --out "$model_dir" --hub-url "$hub_url" --dtype "$dtype" \
+    || die "download of $model failed; on a machine without access to the hub, prepare the folder elsewhere and pass --model-dir"
+fi
+model_dir=$(absolute "$model_dir")
+plain_path --model-dir "$model_dir"
+suffix=
+case $dtype in fp16) suffix=_fp16 ;; q8) suffix=_quantized ;; int8) suffix=_int8 ;; uint8) suffix=_uint8 ;; q4) suffix=_q4 ;; q4f16) suffix=_q4f16 ;; bnb4) suffix=_bnb4 ;; esac
+for f in config.json tokenizer.json "onnx/text_model$suffix.onnx" "onnx/vision_model$suffix.onnx"; do
+  [ -f "$model_dir/$f" ] || die "expected $model_dir/$f (--model-dir, --dtype $dtype) but it does not exist"
+done
+
+for fn in encode_text encode_image; do
+  # The server may run under a PATH without this node: name it absolutely.
+  printf '#!/bin/sh\nexec %s %s "$@"\n' "$node_bin" "$dest/$fn.mjs" > "$dest/$fn"
+  chmod 755 "$dest/$fn"
+done
+
+args="--model-dir $model_dir --dtype $dtype --threads $threads"
+[ -z "$batch_size" ] || args="$args --batch-size $batch_size"
+xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
+# ...then escaped again as a sed replacement (where & and | are special).
+args_xml=$(printf '%s' "$args" | xml_escape | sed -e 's/[\\&|]/\\&/g')
+for fn in encode_text encode_image; do
+  tmp=$(mktemp "$config_dir/.$fn.XXXXXX")
+  sed -e "s|@COMMAND_DIR@|clickhouse-clip|" -e "s|@ARGS@|$args_xml|" -e "s|@POOL_SIZE@|$pool_size|" \
+    "$here/config/$type/${fn}_function.xml" > "$tmp"
+  chmod 644 "$tmp"
+  mv "$tmp" "$config_dir/${fn}_function.xml"
+done
+
+# The server runs as its own user: it must be able to read and execute all of it.
+chmod -R a+rX "$dest"
+if [ -z "$owner" ] && [ "$(id -u)" = 0 ] && id clickhouse >/dev/null 2>&1; then owner=clickhouse; fi
+[ -z "$owner" ] || chown -R "$owner" "$dest"
+case $model_dir in "$dest"/*) ;; *)
+  if [ -n "$owner" ] && command -v runuser >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    runuser -u "$owner" -- test -r "$model_dir/config.json" || echo "$name: warning: user $owner cannot read $model_dir" >&2
+  fi ;;
+esac
+
+cat <<EOF
+Installed clickhouse-clip into $dest
+  functions:  encode_text, encode_image ($type$([ "$type" = executable_pool ] && echo ", pool_size $pool_size"))
+  model:      $model_dir ($dtype)
+  threads:    $threads per process ($cores cores on this machine)
+  definitions: $config_dir/encode_text_function.xml, $config_dir/encode_image_function.xml
+Next:
+  clickhouse-client -q 'SYSTEM RELOAD FUNCTIONS'
+  clickhouse-client -q "SELECT length(encode_text('a photo of a cat'))"    -- 512
+EOF

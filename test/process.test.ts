@@ -1,0 +1,139 @@
+// The built scripts driven over real pipes, as ClickHouse drives them.
+
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { escapeField } from '../src/protocol/tsv.ts';
+import { DIST, cosine, norm, parseVectors, runScript, tempDir } from './helpers.ts';
+import { referenceText } from './reference.ts';
+
+const modelDir = inject('modelDir');
+const rows = (texts: string[]) => texts.map((t) => escapeField(Buffer.from(t)).toString('latin1')).join('\n') + '\n';
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
+
+describe('encode_text, executable mode (EOF ends the block)', () => {
+  it('answers one normalized 512-vector per row, equal to the ONNX model on the reference ids', async () => {
+    const run = await runScript('encode_text', ['--model-dir', modelDir], 'a photo of a cat\nHello World!\n');
+    expect(run.code).toBe(0);
+    const vectors = parseVectors(run.stdout);
+    expect(vectors).toHaveLength(2);
+    for (const v of vectors) {
+      expect(v).toHaveLength(512);
+      expect(norm(v)).toBeCloseTo(1, 5);
+    }
+    const ref = await referenceText(modelDir, [[49406, 320, 1125, 539, 320, 2368, 49407], [49406, 3306, 1002, 256, 49407]]);
+    expect(cosine(vectors[0], ref[0])).toBeGreaterThan(0.99999);
+    expect(cosine(vectors[1], ref[1])).toBeGreaterThan(0.99999);
+    expect(run.stderr).toBe('');
+  });
+
+  it('gives the same vectors in one big batch as one row at a time', async () => {
+    const texts = ['', 'tab\there', 'new\nline', 'back\\slash', "it's \"quoted\"", 'émoji 🐱 中文', 'a photo of a cat', 'x'.repeat(5000)];
+    const together = parseVectors((await runScript('encode_text', ['--model-dir', modelDir, '--batch-size', '64'], rows(texts))).stdout);
+    expect(together).toHaveLength(texts.length);
+    for (let i = 0; i < texts.length; i++) {
+      const alone = parseVectors((await runScript('encode_text', ['--model-dir', modelDir, '--batch-size', '1'], rows([texts[i]]))).stdout);
+      expect(together[i]).toEqual(alone[0]);
+    }
+  });
+
+  it('handles invalid UTF-8 without losing or shifting rows', async () => {
+    const input = Buffer.concat([latin1('ok\n'), Buffer.from([0xff, 0xfe, 0xc3, 0x0a]), latin1('\\0nul\\\\\n'), latin1('end\n')]);
+    const run = await runScript('encode_text', ['--model-dir', modelDir], input);
+    expect(run.code).toBe(0);
+    expect(parseVectors(run.stdout)).toHaveLength(4);
+  });
+
+  it('prints the raw projection with --raw', async () => {
+    const [v] = parseVectors((await runScript('encode_text', ['--model-dir', modelDir, '--raw'], 'a photo of a cat\n')).stdout);
+    expect(norm(v)).not.toBeCloseTo(1, 2);
+  });
+
+  it('answers an empty block with nothing and exits 0', async () => {
+    const run = await runScript('encode_text', ['--model-dir', modelDir], '');
+    expect(run).toMatchObject({ code: 0, stdout: '' });
+  });
+
+  it('reports bad options the way sharp does: name, expected, received', async () => {
+    const bad = await runScript('encode_text', ['--model-dir', modelDir, '--batch-size', 'many'], '');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Expected an integer between 1 and 4096 for --batch-size but received 'many'");
+    const dtype = await runScript('encode_text', ['--model-dir', modelDir, '--dtype', 'fp64'], '');
+    expect(dtype.stderr).toContain("Expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 for --dtype but received 'fp64'");
+  });
+
+  it('fails with a clear message when the model folder is wrong', async () => {
+    const missing = tempDir('nomodel');
+    const run = await runScript('encode_text', ['--model-dir', missing], 'x\n');
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`Expected ${join(missing, 'config.json')}`);
+    const q8 = await runScript('encode_text', ['--model-dir', modelDir, '--dtype', 'q8'], 'x\n');
+    expect(q8.code).toBe(1);
+    expect(q8.stderr).toContain('text_model_quantized.onnx');
+  });
+});
+
+describe('executable_pool mode (--chunk-header)', () => {
+  it('answers exactly N rows per block, flushed, and stays alive between blocks', async () => {
+    const child = spawn(process.execPath, [join(DIST, 'encode_text.mjs'), '--model-dir', modelDir, '--chunk-header', '--batch-size', '2'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let buffered = '';
+    const waiters: Array<() => void> = [];
+    child.stdout.on('data', (d) => {
+      buffered += d;
+      waiters.splice(0).forEach((w) => w());
+    });
+    const readLines = async (n: number) => {
+      while (buffered.split('\n').length - 1 < n) await new Promise<void>((r) => waiters.push(r));
+      const lines = buffered.split('\n');
+      buffered = lines.slice(n).join('\n');
+      return lines.slice(0, n).map((l) => JSON.parse(l) as number[]);
+    };
+
+    child.stdin.write('3\na photo of a cat\nb\nc\n');
+    const first = await readLines(3);
+    expect(first.map((v) => v.length)).toEqual([512, 512, 512]);
+    // The second block is written in pieces, split mid-row: the answer waits for the whole block.
+    child.stdin.write('0\n2\na photo');
+    child.stdin.write(' of a cat\n\n');
+    const second = await readLines(2);
+    expect(second[0]).toEqual(first[0]);
+    expect(child.exitCode).toBe(null);
+    expect(buffered).toBe('');
+
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    child.stdin.end();
+    expect(await exited).toBe(0);
+  });
+
+  it('exits non-zero with a clear message when headers are missing', async () => {
+    const run = await runScript('encode_text', ['--model-dir', modelDir, '--chunk-header'], 'a photo of a cat\n');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('expected a chunk header');
+  });
+});
+
+describe('encode_image per-row errors', () => {
+  it('answers [] for a missing file and names the row on stderr; --on-error fail fails the block', async () => {
+    const dir = tempDir('img');
+    const junk = join(dir, 'junk.jpg');
+    writeFileSync(junk, 'not an image');
+    const input = `${join(dir, 'missing.jpg')}\n${junk}\nrelative.jpg\n`;
+    const run = await runScript('encode_image', ['--model-dir', modelDir], input);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('[]\n[]\n[]\n');
+    const lines = run.stderr.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^encode_image: block 1, row 1: cannot read ".*missing\.jpg": ENOENT/);
+    expect(lines[1]).toMatch(/^encode_image: block 1, row 2: cannot decode ".*junk\.jpg" as an image/);
+    expect(lines[2]).toMatch(/^encode_image: block 1, row 3: expected an absolute file path but received "relative\.jpg"/);
+
+    const failing = await runScript('encode_image', ['--model-dir', modelDir, '--on-error', 'fail'], input);
+    expect(failing.code).toBe(1);
+    expect(failing.stdout).toBe('');
+    expect(failing.stderr).toMatch(/block 1, row 1: cannot read/);
+  });
+});
