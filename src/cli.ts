@@ -12,6 +12,9 @@ export interface Script {
 }
 
 export async function main(script: Script, argv: string[]): Promise<void> {
+  // stdout carries result rows only: one stray line from a library (transformers.js
+  // and onnxruntime do log) would become the next row's answer in a pool.
+  console.log = console.info = console.debug = console.warn = console.error;
   const log = (line: string) => process.stderr.write(line + '\n');
   const fail = (message: string, code = 1) => {
     // stderr is a pipe too: exit only once the reason has been handed over,

@@ -23,7 +23,10 @@ export async function createTextEncoder(options: EncoderOptions): Promise<Encode
 
 async function loadTokenizer(options: EncoderOptions): Promise<(text: string) => number[]> {
   const tokenizer = await AutoTokenizer.from_pretrained(basename(options.modelDir), { local_files_only: true });
-  return (text) => tokenizer.encode(text, { truncation: true, max_length: 77 } as never) as number[];
+  return (text) => {
+    const ids = tokenizer.encode(text) as number[];
+    return ids.length <= 77 ? ids : [...ids.slice(0, 76), ids[ids.length - 1]];
+  };
 }
 
 /** Pads to the longest row: the causal mask keeps the end token from seeing padding. */

@@ -1,6 +1,7 @@
 // Publishing a directory all at once: it is filled under a hidden temporary name next to the
 // target and renamed into place, so a run killed halfway leaves at most a hidden
-// ".<name>.partial-*" folder, never a half-written model at the target path.
+// ".<name>.partial-<pid>-*" folder, never a half-written model at the target path; the next
+// run removes such leftovers (up to 600 MB each at ViT-B size) once their process is gone.
 // (Against power loss this would also need fsync; a killed process is the case that matters.)
 
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -32,6 +33,26 @@ async function assertReplaceable(target: string, replaceable: ReadonlySet<string
   }
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0 only checks that the process exists
+    return true;
+  } catch (err) {
+    return errorCode(err) === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/** Removes temporary folders of earlier runs for the same target whose process has died. */
+async function removeStaleTemporaries(parent: string, prefix: string): Promise<void> {
+  for (const entry of await readdir(parent)) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(/^(\d+)-/.exec(entry.slice(prefix.length))?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) {
+      await rm(join(parent, entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /**
  * Creates `dir` with the content `fill` writes into the temporary folder it is given,
  * replacing a previous version of it in one rename.
@@ -46,7 +67,9 @@ export async function writeDirAtomically(
   await mkdir(parent, { recursive: true });
   await assertReplaceable(target, replaceable);
 
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.partial-`));
+  const prefix = `.${basename(target)}.partial-`;
+  await removeStaleTemporaries(parent, prefix);
+  const tmp = await mkdtemp(join(parent, `${prefix}${process.pid}-`));
   try {
     await chmod(tmp, 0o755); // mkdtemp makes it private; the published model should not be
     await fill(tmp);
@@ -58,8 +81,11 @@ export async function writeDirAtomically(
       // one aside first. A kill between the two renames leaves no model, not a mixed one.
       const old = `${tmp}-old`;
       await rename(target, old);
-      await rename(tmp, target);
-      await rm(old, { recursive: true, force: true });
+      try {
+        await rename(tmp, target); // fails only if a concurrent run published in between
+      } finally {
+        await rm(old, { recursive: true, force: true });
+      }
     }
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });

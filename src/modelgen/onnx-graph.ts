@@ -26,8 +26,9 @@ export const int = (value: number): Attr => ({ int: value });
 export const float = (value: number): Attr => ({ float: value });
 export const ints = (values: number[]): Attr => ({ ints: values });
 
-// ONNX 1.12 / IR 8 is the first to define LayerNormalization (opset 17); onnxruntime 1.30
-// accepts newer, but older IR/opset keeps the files loadable by older runtimes too.
+// Opset 17 (ONNX 1.12, IR version 8) is the first with LayerNormalization. onnxruntime 1.30
+// accepts newer ones; staying at the oldest that has it keeps older runtimes able to load
+// the files, and IR 8 is also the newest that onnx-proto's ONNX 1.10 schema describes.
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
@@ -48,11 +49,11 @@ export interface Graph {
   /** Adds a shared float scalar constant (see int64s). */
   floatScalar(name: string, value: number): string;
   /**
-   * Adds a node and returns its (first) output name; `out` names that output, otherwise a
-   * unique name is derived from `scope` and the op type.
+   * Adds a single-output node and returns the output's name: `out` when given, otherwise a
+   * unique name derived from `scope` and the op type.
    */
   op(type: string, inputs: string[], attrs?: Record<string, Attr>, out?: string): string;
-  /** Prefix for generated value and node names, e.g. "/text_model/encoder/layers.0". */
+  /** Prefix for generated value and node names, e.g. "/text_model/encoder/layers/0". */
   scope: string;
   /** Serializes the graph as an ONNX ModelProto. */
   encode(): Uint8Array;

@@ -28,15 +28,15 @@ export interface ClipDims {
 }
 
 export const CLIP_SIZES = {
+  tiny: {
+    text: { width: 64, layers: 2, heads: 2, mlp: 256, vocabSize: 49408, maxPositions: 77 },
+    vision: { width: 64, layers: 2, heads: 2, mlp: 256, imageSize: 224, patchSize: 32, channels: 3 },
+    projectionDim: 512,
+  },
   // openai/clip-vit-base-patch32
   base: {
     text: { width: 512, layers: 12, heads: 8, mlp: 2048, vocabSize: 49408, maxPositions: 77 },
     vision: { width: 768, layers: 12, heads: 12, mlp: 3072, imageSize: 224, patchSize: 32, channels: 3 },
-    projectionDim: 512,
-  },
-  tiny: {
-    text: { width: 64, layers: 2, heads: 2, mlp: 256, vocabSize: 49408, maxPositions: 77 },
-    vision: { width: 64, layers: 2, heads: 2, mlp: 256, imageSize: 224, patchSize: 32, channels: 3 },
     projectionDim: 512,
   },
 } as const satisfies Record<string, ClipDims>;

@@ -46,7 +46,8 @@ export function buildTextModel(dims: TextDims, projectionDim: number, seed: numb
 
   // Pool at the end token, found as the highest id in each row exactly like the original
   // OpenAI model; ArgMax returns the first maximum, so pad tokens equal to <|endoftext|>
-  // after it do not matter. ArgMax runs on int32 because onnxruntime has no int64 kernel.
+  // after it do not matter. The Cast to int32 mirrors HF's `input_ids.to(torch.int).argmax(-1)`,
+  // which is what the real export contains (onnxruntime 1.30 would also take int64).
   const eosIndex = g.op('ArgMax', [g.op('Cast', [inputIds], { to: int(DType.int32) })], {
     axis: int(1),
     keepdims: int(1),

@@ -1,0 +1,49 @@
+/**
+ * Image bytes -> CLIP ViT-B/32 pixel_values, matching OpenAI's `preprocess` run on
+ * `Image.open(p)` with Pillow (see src/image/README.md for what is verified and how).
+ */
+import { clipResizeCrop } from './clip-transform.ts';
+import type { TransformOptions } from './clip-transform.ts';
+import { decodeImage } from './decode.ts';
+import type { DecodeOptions } from './decode.ts';
+import { normalizeInto } from './normalize.ts';
+
+export const CLIP_IMAGE_SIZE = 224;
+export const CLIP_IMAGE_VALUES = 3 * CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE;
+
+export interface PreprocessOptions extends DecodeOptions, Omit<TransformOptions, 'size'> {}
+
+/** The 224x224x3 uint8 crop (HWC) that ToTensor/Normalize turn into the tensor. */
+export async function clipPixels(input: Uint8Array, opts: PreprocessOptions = {}): Promise<Uint8Array> {
+  const img = await decodeImage(input, opts);
+  return clipResizeCrop(img, { size: CLIP_IMAGE_SIZE, convertFirst: opts.convertFirst });
+}
+
+/**
+ * Writes the normalized [3, 224, 224] float32 tensor of one image into `out` at `offset`
+ * (e.g. `i * CLIP_IMAGE_VALUES` of a [B, 3, 224, 224] batch buffer).
+ */
+export async function preprocessImageInto(
+  input: Uint8Array, out: Float32Array, offset: number, opts: PreprocessOptions = {},
+): Promise<void> {
+  if (!(offset >= 0 && offset + CLIP_IMAGE_VALUES <= out.length)) {
+    throw new RangeError(
+      `preprocessImageInto: output of length ${out.length} cannot hold ${CLIP_IMAGE_VALUES} values at offset ${offset}`,
+    );
+  }
+  const rgb = await clipPixels(input, opts);
+  normalizeInto(rgb, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
+}
+
+/** The normalized [3, 224, 224] float32 tensor of one image. */
+export async function preprocessImage(input: Uint8Array, opts: PreprocessOptions = {}): Promise<Float32Array> {
+  const out = new Float32Array(CLIP_IMAGE_VALUES);
+  await preprocessImageInto(input, out, 0, opts);
+  return out;
+}
+
+/** Values per image in a [B, 3, 224, 224] batch (alias used by src/encoders/image.ts). */
+export const PIXELS_PER_IMAGE = CLIP_IMAGE_VALUES;
+
+/** Alias of preprocessImageInto (used by src/encoders/image.ts). */
+export const preprocessInto = preprocessImageInto;

@@ -1,0 +1,410 @@
+/**
+ * Pillow's `Image.resize(size, BICUBIC)` (src/libImaging/Resample.c, unchanged in substance from
+ * Pillow 4.3 to 11) and `Image.resize(size, NEAREST)` (Geometry.c ImagingScaleAffine), ported
+ * so the output is bit-identical.
+ *
+ * Every output pixel of Pillow's separable resize depends only on its own row of the
+ * horizontal pass and its own column of coefficients, so we can compute just a window of the
+ * output (the 224x224 centre crop) and get the same bytes as resizing everything and cropping.
+ * That is most of the speed: a 3000x40 panorama resizes to 16800x224 but we only ever compute
+ * 224x224 of it, and the horizontal pass only touches the source rows the window needs.
+ */
+
+/** A rectangle of the resized image to compute. */
+export interface Window {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+// 8 bits for the result and 2 for overshoot of the negative-lobed filter leave 22 in an int32.
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+const HALF = 1 << (PRECISION_BITS - 1);
+const BICUBIC_SUPPORT = 2.0;
+
+/** Keys' cubic with a = -0.5, written with the same operation order as Pillow's C. */
+export function bicubicFilter(x: number): number {
+  if (x < 0.0) x = -x;
+  if (x < 1.0) return ((-0.5 + 2.0) * x - (-0.5 + 3.0)) * x * x + 1;
+  if (x < 2.0) return (((x - 5) * x + 8) * x - 4) * -0.5;
+  return 0.0;
+}
+
+export interface Coefficients {
+  /** Taps per output sample (the stride of `weights`). */
+  ksize: number;
+  /** Per output sample of the window: first input index, number of taps. */
+  bounds: Int32Array;
+  /** Normalized filter weights, `ksize` per output sample, zero-padded. */
+  weights: Float64Array;
+}
+
+/**
+ * precompute_coeffs() for output samples [first, first + count) of a resize from inSize to
+ * outSize. The arithmetic is the C code's, in doubles, in the same order; the support is
+ * widened by the downscale factor, which is what makes Pillow's resize antialiased.
+ */
+export function precomputeCoeffs(inSize: number, outSize: number, first = 0, count = outSize): Coefficients {
+  // box = (0, 0, w, h) as float in C: exact for any size below 2^24.
+  const in0 = 0;
+  const scale = (inSize - in0) / outSize;
+  const filterscale = scale < 1.0 ? 1.0 : scale;
+  const support = BICUBIC_SUPPORT * filterscale;
+  const ksize = Math.ceil(support) * 2 + 1;
+  const bounds = new Int32Array(count * 2);
+  const weights = new Float64Array(count * ksize);
+  const ss = 1.0 / filterscale;
+  for (let j = 0; j < count; j++) {
+    const xx = first + j;
+    const center = in0 + (xx + 0.5) * scale;
+    let ww = 0.0;
+    // (int) casts in C truncate toward zero.
+    let xmin = Math.trunc(center - support + 0.5);
+    if (xmin < 0) xmin = 0;
+    let xmax = Math.trunc(center + support + 0.5);
+    if (xmax > inSize) xmax = inSize;
+    xmax -= xmin;
+    const k = j * ksize;
+    for (let x = 0; x < xmax; x++) {
+      const w = bicubicFilter((x + xmin - center + 0.5) * ss);
+      weights[k + x] = w;
+      ww += w;
+    }
+    if (ww !== 0.0) {
+      for (let x = 0; x < xmax; x++) weights[k + x]! /= ww;
+    }
+    bounds[j * 2] = xmin;
+    bounds[j * 2 + 1] = xmax;
+  }
+  return { ksize, bounds, weights };
+}
+
+/** normalize_coeffs_8bpc(): round half away from zero to 22-bit fixed point. */
+export function toFixedPoint(weights: Float64Array): Int32Array {
+  const out = new Int32Array(weights.length);
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    out[i] = w < 0 ? Math.trunc(-0.5 + w * ONE) : Math.trunc(0.5 + w * ONE);
+  }
+  return out;
+}
+
+function checkWindow(outW: number, outH: number, win: Window): void {
+  if (
+    !(win.x >= 0 && win.y >= 0 && win.width > 0 && win.height > 0 &&
+      win.x + win.width <= outW && win.y + win.height <= outH)
+  ) {
+    throw new RangeError(
+      `resample window ${win.width}x${win.height}+${win.x}+${win.y} is not inside the ${outW}x${outH} output`,
+    );
+  }
+}
+
+function checkSource(len: number, w: number, h: number, ch: number): void {
+  if (!(w >= 1 && h >= 1 && len >= w * h * ch)) {
+    throw new RangeError(`source of ${len} samples is too small for ${w}x${h}x${ch}`);
+  }
+}
+
+/**
+ * Copies a window out of an interleaved image; used where Pillow does no resampling
+ * (same size), and for the crop itself.
+ */
+export function cropWindow<T extends Uint8Array | Int32Array>(
+  src: T, srcW: number, ch: number, win: Window, out: T,
+): T {
+  const rowLen = win.width * ch;
+  for (let y = 0; y < win.height; y++) {
+    const s = ((win.y + y) * srcW + win.x) * ch;
+    out.set(src.subarray(s, s + rowLen), y * rowLen);
+  }
+  return out;
+}
+
+/**
+ * Pillow BICUBIC resize of an interleaved uint8 image with 1 to 4 channels (modes L, RGB,
+ * RGBA/RGBa, CMYK), returning only `win` of the (outW x outH) result, interleaved.
+ */
+export function resizeBicubicU8(
+  src: Uint8Array, srcW: number, srcH: number, ch: number,
+  outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
+): Uint8Array {
+  checkSource(src.length, srcW, srcH, ch);
+  checkWindow(outW, outH, win);
+  const out = new Uint8Array(win.width * win.height * ch);
+  if (outW === srcW && outH === srcH) return cropWindow(src, srcW, ch, win, out);
+
+  // Pillow skips a pass whose size does not change (need_horizontal / need_vertical).
+  const needH = outW !== srcW;
+  const needV = outH !== srcH;
+
+  let vert: Coefficients | null = null;
+  let rowFirst = win.y;
+  let rowEnd = win.y + win.height;
+  if (needV) {
+    vert = precomputeCoeffs(srcH, outH, win.y, win.height);
+    const b = vert.bounds;
+    rowFirst = b[0]!;
+    rowEnd = b[(win.height - 1) * 2]! + b[(win.height - 1) * 2 + 1]!;
+  }
+
+  // Intermediate image: rows [rowFirst, rowEnd) of the horizontal pass, window columns only.
+  let mid: Uint8Array;
+  let midStride: number; // samples per row
+  let midOffset: number; // sample index of (window column 0, row rowFirst)
+  if (needH) {
+    const h = precomputeCoeffs(srcW, outW, win.x, win.width);
+    mid = new Uint8Array((rowEnd - rowFirst) * win.width * ch);
+    horizontalPass(src, srcW, ch, rowFirst, rowEnd, h.bounds, toFixedPoint(h.weights), h.ksize, win.width, mid);
+    midStride = win.width * ch;
+    midOffset = 0;
+  } else {
+    mid = src;
+    midStride = srcW * ch;
+    midOffset = (rowFirst * srcW + win.x) * ch;
+  }
+
+  if (vert === null) {
+    const rowLen = win.width * ch;
+    for (let y = 0; y < win.height; y++) {
+      const s = midOffset + y * midStride;
+      out.set(mid.subarray(s, s + rowLen), y * rowLen);
+    }
+    return out;
+  }
+  verticalPass(mid, midStride, midOffset, rowFirst, win.width * ch, vert, out);
+  return out;
+}
+
+function clip8(v: number): number {
+  // Arithmetic shift = floor, as in Pillow's clip8 lookup (in >> PRECISION_BITS).
+  const s = v >> PRECISION_BITS;
+  return s < 0 ? 0 : s > 255 ? 255 : s;
+}
+
+function horizontalPass(
+  src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowEnd: number,
+  bounds: Int32Array, kk: Int32Array, ksize: number, outW: number, out: Uint8Array,
+): void {
+  let o = 0;
+  const srcStride = srcW * ch;
+  if (ch === 3) {
+    for (let y = rowFirst; y < rowEnd; y++) {
+      const row = y * srcStride;
+      for (let xx = 0; xx < outW; xx++) {
+        const n = bounds[xx * 2 + 1]!;
+        let p = row + bounds[xx * 2]! * 3;
+        let k = xx * ksize;
+        const kEnd = k + n;
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        for (; k < kEnd; k++, p += 3) {
+          const w = kk[k]!;
+          s0 += src[p]! * w;
+          s1 += src[p + 1]! * w;
+          s2 += src[p + 2]! * w;
+        }
+        out[o] = clip8(s0);
+        out[o + 1] = clip8(s1);
+        out[o + 2] = clip8(s2);
+        o += 3;
+      }
+    }
+  } else if (ch === 4) {
+    for (let y = rowFirst; y < rowEnd; y++) {
+      const row = y * srcStride;
+      for (let xx = 0; xx < outW; xx++) {
+        const n = bounds[xx * 2 + 1]!;
+        let p = row + bounds[xx * 2]! * 4;
+        let k = xx * ksize;
+        const kEnd = k + n;
+        let s0 = HALF;
+        let s1 = HALF;
+        let s2 = HALF;
+        let s3 = HALF;
+        for (; k < kEnd; k++, p += 4) {
+          const w = kk[k]!;
+          s0 += src[p]! * w;
+          s1 += src[p + 1]! * w;
+          s2 += src[p + 2]! * w;
+          s3 += src[p + 3]! * w;
+        }
+        out[o] = clip8(s0);
+        out[o + 1] = clip8(s1);
+        out[o + 2] = clip8(s2);
+        out[o + 3] = clip8(s3);
+        o += 4;
+      }
+    }
+  } else {
+    for (let y = rowFirst; y < rowEnd; y++) {
+      const row = y * srcStride;
+      for (let xx = 0; xx < outW; xx++) {
+        const n = bounds[xx * 2 + 1]!;
+        const p0 = row + bounds[xx * 2]! * ch;
+        const k0 = xx * ksize;
+        for (let c = 0; c < ch; c++) {
+          let s = HALF;
+          for (let i = 0; i < n; i++) s += src[p0 + i * ch + c]! * kk[k0 + i]!;
+          out[o++] = clip8(s);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Vertical pass over `rowLen` samples per row. Accumulates tap by tap over whole rows (the
+ * integer sum is exact, so the order of additions does not matter) for sequential access.
+ */
+function verticalPass(
+  mid: Uint8Array, midStride: number, midOffset: number, rowFirst: number, rowLen: number,
+  vert: Coefficients, out: Uint8Array,
+): void {
+  const kk = toFixedPoint(vert.weights);
+  const { ksize, bounds } = vert;
+  const acc = new Int32Array(rowLen);
+  const rows = bounds.length / 2;
+  for (let yy = 0; yy < rows; yy++) {
+    acc.fill(HALF);
+    const n = bounds[yy * 2 + 1]!;
+    const first = bounds[yy * 2]! - rowFirst;
+    for (let i = 0; i < n; i++) {
+      const w = kk[yy * ksize + i]!;
+      if (w === 0) continue;
+      const p = midOffset + (first + i) * midStride;
+      for (let x = 0; x < rowLen; x++) acc[x]! += mid[p + x]! * w;
+    }
+    const o = yy * rowLen;
+    for (let x = 0; x < rowLen; x++) out[o + x] = clip8(acc[x]!);
+  }
+}
+
+/** Pillow's ROUND_UP for the 32-bit integer path: half away from zero, then (int). */
+function roundUp(f: number): number {
+  return Math.trunc(f >= 0.0 ? f + 0.5 : f - 0.5);
+}
+
+/**
+ * Pillow BICUBIC resize of a mode "I" (int32, one channel) image: the 32bpc path, which uses
+ * the double weights directly, sums in double in tap order and rounds each pass to int32.
+ * PIL opens 16-bit grayscale PNGs in this mode.
+ */
+export function resizeBicubicI32(
+  src: Int32Array, srcW: number, srcH: number,
+  outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
+): Int32Array {
+  checkSource(src.length, srcW, srcH, 1);
+  checkWindow(outW, outH, win);
+  const out = new Int32Array(win.width * win.height);
+  if (outW === srcW && outH === srcH) return cropWindow(src, srcW, 1, win, out);
+  const needH = outW !== srcW;
+  const needV = outH !== srcH;
+  let vert: Coefficients | null = null;
+  let rowFirst = win.y;
+  let rowEnd = win.y + win.height;
+  if (needV) {
+    vert = precomputeCoeffs(srcH, outH, win.y, win.height);
+    rowFirst = vert.bounds[0]!;
+    rowEnd = vert.bounds[(win.height - 1) * 2]! + vert.bounds[(win.height - 1) * 2 + 1]!;
+  }
+  let mid: Int32Array;
+  let midStride: number;
+  let midOffset: number;
+  if (needH) {
+    const { ksize, bounds, weights } = precomputeCoeffs(srcW, outW, win.x, win.width);
+    mid = new Int32Array((rowEnd - rowFirst) * win.width);
+    let o = 0;
+    for (let y = rowFirst; y < rowEnd; y++) {
+      const row = y * srcW;
+      for (let xx = 0; xx < win.width; xx++) {
+        const xmin = bounds[xx * 2]!;
+        const n = bounds[xx * 2 + 1]!;
+        let ss = 0.0;
+        for (let i = 0; i < n; i++) ss += src[row + xmin + i]! * weights[xx * ksize + i]!;
+        mid[o++] = roundUp(ss);
+      }
+    }
+    midStride = win.width;
+    midOffset = 0;
+  } else {
+    mid = src;
+    midStride = srcW;
+    midOffset = rowFirst * srcW + win.x;
+  }
+  if (vert === null) {
+    for (let y = 0; y < win.height; y++) {
+      const s = midOffset + y * midStride;
+      out.set(mid.subarray(s, s + win.width), y * win.width);
+    }
+    return out;
+  }
+  const { ksize, bounds, weights } = vert;
+  // Float64 accumulators, tap-major: each pixel still sums its taps in order 0..n-1 from 0.0.
+  const acc = new Float64Array(win.width);
+  for (let yy = 0; yy < win.height; yy++) {
+    acc.fill(0);
+    const n = bounds[yy * 2 + 1]!;
+    const first = bounds[yy * 2]! - rowFirst;
+    for (let i = 0; i < n; i++) {
+      const w = weights[yy * ksize + i]!;
+      const p = midOffset + (first + i) * midStride;
+      for (let x = 0; x < win.width; x++) acc[x]! += mid[p + x]! * w;
+    }
+    for (let x = 0; x < win.width; x++) out[yy * win.width + x] = roundUp(acc[x]!);
+  }
+  return out;
+}
+
+/**
+ * Source index of each output coordinate for Pillow's NEAREST resize (used for modes P and 1):
+ * the position starts at half a step and is advanced by repeated addition in double, exactly
+ * as ImagingScaleAffine does, so accumulated rounding picks the same pixels.
+ */
+export function nearestIndices(inSize: number, outSize: number, first: number, count: number): Int32Array {
+  const a = inSize / outSize;
+  let pos = a * 0.5;
+  for (let i = 0; i < first; i++) pos += a;
+  const idx = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    // COORD(v): negative -> -1, else truncate; out-of-range positions are left filled with 0.
+    idx[i] = pos < 0.0 ? -1 : Math.trunc(pos);
+    if (idx[i]! >= inSize) idx[i] = -1;
+    pos += a;
+  }
+  return idx;
+}
+
+/** Pillow NEAREST resize of an interleaved uint8 image, window only. */
+export function resizeNearestU8(
+  src: Uint8Array, srcW: number, srcH: number, ch: number,
+  outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
+): Uint8Array {
+  checkSource(src.length, srcW, srcH, ch);
+  checkWindow(outW, outH, win);
+  const out = new Uint8Array(win.width * win.height * ch);
+  if (outW === srcW && outH === srcH) return cropWindow(src, srcW, ch, win, out);
+  const xs = nearestIndices(srcW, outW, win.x, win.width);
+  const ys = nearestIndices(srcH, outH, win.y, win.height);
+  let o = 0;
+  for (let y = 0; y < win.height; y++) {
+    const sy = ys[y]!;
+    if (sy < 0) {
+      o += win.width * ch;
+      continue;
+    }
+    const row = sy * srcW * ch;
+    for (let x = 0; x < win.width; x++) {
+      const sx = xs[x]!;
+      if (sx >= 0) {
+        const p = row + sx * ch;
+        for (let c = 0; c < ch; c++) out[o + c] = src[p + c]!;
+      }
+      o += ch;
+    }
+  }
+  return out;
+}

