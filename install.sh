@@ -56,15 +56,17 @@ node_bin=
 owner=
 uninstall=0
 
+takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --node --owner "
 while [ $# -gt 0 ]; do
-  opt=$1
+  opt=${1%%=*}
   case $opt in
-    --*=*) val=${opt#*=}; opt=${opt%%=*}; shift ;;
     -h|--help) usage; exit 0 ;;
-    --uninstall) uninstall=1; shift; continue ;;
-    --*) [ $# -ge 2 ] || die "expected a value after $opt"; val=$2; shift 2 ;;
-    *) die "unknown argument '$opt' (see --help)" ;;
+    --uninstall) [ "$1" = "$opt" ] || die "$opt takes no value"; uninstall=1; shift; continue ;;
   esac
+  [[ $takes_value == *" $opt "* ]] || die "unknown option '$opt' (see --help)"
+  if [ "$1" != "$opt" ]; then val=${1#*=}; shift
+  else [ $# -ge 2 ] || die "expected a value after $opt"; val=$2; shift 2
+  fi
   case $opt in
     --scripts-dir) scripts_dir=$val ;;
     --config-dir) config_dir=$val ;;
@@ -78,8 +80,6 @@ while [ $# -gt 0 ]; do
     --batch-size) batch_size=$val ;;
     --node) node_bin=$val ;;
     --owner) owner=$val ;;
-    --uninstall|--help) die "$opt takes no value" ;;
-    *) die "unknown option '$opt' (see --help)" ;;
   esac
 done
 

@@ -24,7 +24,7 @@ export interface TransformOptions {
 /** Returns the size x size x 3 uint8 (HWC) crop, before ToTensor/Normalize. */
 export function clipResizeCrop(img: DecodedImage, opts: TransformOptions = {}): Uint8Array {
   const size = opts.size ?? 224;
-  if (opts.convertFirst && img.layout !== 'RGB') {
+  if (opts.convertFirst && img.pilMode !== 'RGB') {
     img = { format: img.format, pilMode: 'RGB', width: img.width, height: img.height, layout: 'RGB', data: toRgb(img) };
   }
   const [w, h] = clipResizeSize(img.width, img.height, size);

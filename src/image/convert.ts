@@ -89,8 +89,3 @@ export function int32ToRgb(src: Int32Array, out: Uint8Array): Uint8Array {
   }
   return out;
 }
-
-/** In-place 255 - v, for CMYK JPEGs without an Adobe marker (see decode.ts). */
-export function invertInPlace(data: Uint8Array): void {
-  for (let i = 0; i < data.length; i++) data[i] = 255 - data[i]!;
-}

@@ -18,7 +18,7 @@ import { parseGifFirstFrame, gifIndexColor } from './gif.ts';
 import type { GifFirstFrame } from './gif.ts';
 import { parseJpegHeader, parsePngHeader, sniffFormat } from './sniff.ts';
 import type { ImageFormat } from './sniff.ts';
-import { invertInPlace, rgbaToRgb } from './convert.ts';
+import { rgbaToRgb } from './convert.ts';
 
 /** Image modes PIL can give for the formats we accept. */
 export type PilMode = 'RGB' | 'RGBA' | 'L' | 'LA' | 'P' | '1' | 'CMYK' | 'I';
@@ -66,9 +66,10 @@ const FORMAT_NAMES: Record<string, string> = {
 
 function baseOptions(opts: DecodeOptions): SharpOptions {
   return {
-    // PIL refuses truncated files (unless LOAD_TRUNCATED_IMAGES) but shrugs off libjpeg
-    // warnings such as extraneous bytes before a marker; 'truncated' is the closest match.
-    failOn: 'truncated',
+    // PIL refuses truncated files (unless LOAD_TRUNCATED_IMAGES) but decodes through libjpeg
+    // warnings (extraneous bytes, corrupt entropy data), as libvips does at this level.
+    // ('truncated' would let a truncated TIFF through as a partly blank image.)
+    failOn: 'error',
     limitInputPixels: opts.maxPixels ?? PIL_MAX_PIXELS,
     ignoreIcc: true,
     autoOrient: false,
@@ -150,11 +151,9 @@ async function decodeJpeg(input: Uint8Array, opts: DecodeOptions): Promise<Decod
     // naive formula after resizing.
     const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'));
     checkChannels(raw, [4], 'jpeg', 'CMYK', opts);
-    const data = u8(raw);
-    // libjpeg-based readers only un-invert CMYK when an Adobe marker says it is inverted;
-    // PIL always assumes the Adobe convention ("CMYK;I").
-    if (!h.adobe) invertInPlace(data);
-    return { format: 'jpeg', pilMode: 'CMYK', width: raw.width, height: raw.height, layout: 'CMYK', data };
+    // Both PIL ("CMYK;I") and libvips assume Adobe-style inverted CMYK, with or without an
+    // Adobe APP14 marker, and undo the inversion: the samples agree as they come.
+    return { format: 'jpeg', pilMode: 'CMYK', width: raw.width, height: raw.height, layout: 'CMYK', data: u8(raw) };
   }
   const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s);
   checkChannels(raw, [3], 'jpeg', 'colour', opts);

@@ -1,6 +1,6 @@
 /**
  * Container sniffing and the few header fields that decide how PIL would open an image.
- * libvips hides some of them (a PNG's colour type, a JPEG's Adobe marker) behind its own
+ * libvips hides some of them (a PNG's colour type and bit depth) behind its own
  * colour handling, and PIL's behaviour depends on exactly those, so we read them ourselves.
  */
 import { ImageDecodeError, describeBytes } from './errors.ts';
@@ -46,17 +46,11 @@ export interface JpegHeader {
   height: number;
   /** 1 = grayscale, 3 = YCbCr/RGB, 4 = CMYK/YCCK. */
   components: number;
-  /**
-   * Whether an Adobe APP14 marker is present. libjpeg (and so libvips) only treats CMYK as
-   * inverted when it is; PIL always assumes inverted ("Adobe") CMYK.
-   */
-  adobe: boolean;
 }
 
 /** Walks the JPEG markers up to the first scan; throws if there is no frame header. */
 export function parseJpegHeader(b: Uint8Array, source?: string): JpegHeader {
   let i = 2;
-  let adobe = false;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) {
       // libjpeg skips garbage before a marker (with a warning); so do we.
@@ -75,10 +69,8 @@ export function parseJpegHeader(b: Uint8Array, source?: string): JpegHeader {
     const len = u16be(b, i);
     const isSof = m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
     if (isSof && i + 8 <= b.length) {
-      return { height: u16be(b, i + 3), width: u16be(b, i + 5), components: b[i + 7]!, adobe: adobe || hasAdobeLater(b, i + len) };
+      return { height: u16be(b, i + 3), width: u16be(b, i + 5), components: b[i + 7]! };
     }
-    // Same test as libjpeg's examine_app14: identifier "Adobe" and at least 12 data bytes.
-    if (m === 0xee && len >= 2 + 12 && i + 7 <= b.length && ascii(b, i + 2, 5) === 'Adobe') adobe = true;
     i += len;
   }
   throw new ImageDecodeError(
@@ -86,26 +78,6 @@ export function parseJpegHeader(b: Uint8Array, source?: string): JpegHeader {
     'jpeg',
     source,
   );
-}
-
-/** APP14 may legally follow the SOF marker; libjpeg reads every marker up to the first SOS. */
-function hasAdobeLater(b: Uint8Array, start: number): boolean {
-  let i = start;
-  while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) return false;
-    const m = b[i + 1]!;
-    if (m === 0xff) {
-      i++;
-      continue;
-    }
-    i += 2;
-    if (m === 0x01 || (m >= 0xd0 && m <= 0xd7)) continue;
-    if (m === 0xd9 || m === 0xda) return false;
-    const len = u16be(b, i);
-    if (m === 0xee && len >= 2 + 12 && i + 7 <= b.length && ascii(b, i + 2, 5) === 'Adobe') return true;
-    i += len;
-  }
-  return false;
 }
 
 export interface PngHeader {

@@ -30,6 +30,7 @@ const { values, positionals } = parseArgs({
     'hub-url': { type: 'string', default: process.env.HF_ENDPOINT ?? 'https://huggingface.co' },
     type: { type: 'string', default: 'executable_pool' },
     format: { type: 'string', default: 'PrettyCompactMonoBlock' },
+    'work-dir': { type: 'string', default: join(CACHE, 'sql') },
   },
 });
 
@@ -53,7 +54,7 @@ async function modelDir(): Promise<string> {
 }
 
 const model = await modelDir();
-const base = join(CACHE, 'sql');
+const base = resolve(values['work-dir']);
 const scriptsDir = join(base, 'user_scripts');
 const configDir = join(base, 'config');
 execFileSync('bash', [join(ROOT, 'install.sh'), '--scripts-dir', scriptsDir, '--config-dir', configDir, '--model-dir', model, '--type', values.type], {

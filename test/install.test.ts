@@ -1,0 +1,79 @@
+// install.sh as a user meets it: help, option errors, re-runs, uninstall; and
+// the `npm run sql` runner on top of it.
+
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import { DIST, ROOT, install, tempDir } from './helpers.ts';
+
+const modelDir = inject('modelDir');
+const run = promisify(execFile);
+
+async function installSh(args: string[]): Promise<{ code: number; out: string }> {
+  try {
+    const { stdout, stderr } = await run('bash', [join(ROOT, 'install.sh'), ...args]);
+    return { code: 0, out: stdout + stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, out: e.stdout + e.stderr };
+  }
+}
+
+describe('install.sh', () => {
+  it('documents every option in --help', async () => {
+    const { code, out } = await installSh(['--help']);
+    expect(code).toBe(0);
+    for (const opt of ['--scripts-dir', '--config-dir', '--model-dir', '--model', '--hub-url', '--type', '--pool-size', '--threads', '--dtype', '--batch-size', '--node', '--uninstall']) {
+      expect(out).toContain(opt);
+    }
+  });
+
+  it('names the option, what it expected and what it received', async () => {
+    const dir = tempDir('bad');
+    const base = ['--scripts-dir', dir, '--config-dir', dir, '--model-dir', modelDir];
+    expect((await installSh([...base, '--type', 'forking'])).out).toContain("expected executable or executable_pool for --type but received 'forking'");
+    expect((await installSh([...base, '--pool-size', '0'])).out).toContain("expected a positive integer for --pool-size but received '0'");
+    expect((await installSh([...base, '--frobnicate'])).out).toContain("unknown option '--frobnicate'");
+    expect((await installSh(['--scripts-dir', dir, '--config-dir', dir, '--model-dir', join(dir, 'my models')])).out).toContain('without spaces');
+    const missing = await installSh(['--scripts-dir', dir, '--config-dir', dir, '--model-dir', dir]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.out).toContain(`expected ${dir}/config.json`);
+  });
+
+  it('refuses a Node.js older than 20 with a clear message', async () => {
+    const dir = tempDir('oldnode');
+    const fake = join(dir, 'node');
+    writeFileSync(fake, '#!/bin/sh\necho 18.19.0\n');
+    chmodSync(fake, 0o755);
+    const { code, out } = await installSh(['--scripts-dir', dir, '--config-dir', dir, '--model-dir', modelDir, '--node', fake]);
+    expect(code).not.toBe(0);
+    expect(out).toContain(`Node.js >= 20 is required but ${fake} is v18.19.0`);
+  });
+
+  it('re-runs idempotently, switches the type, and uninstalls', async () => {
+    const first = await install(['--model-dir', modelDir, '--type', 'executable_pool', '--pool-size', '2', '--threads', '1']);
+    expect(first.output).toContain('SYSTEM RELOAD FUNCTIONS');
+    expect(first.output).toContain('pool_size 2');
+    const args = ['--scripts-dir', first.scriptsDir, '--config-dir', first.configDir, '--model-dir', modelDir];
+    expect((await installSh([...args, '--type', 'executable', '--threads', '1'])).code).toBe(0);
+    const xml = readFileSync(join(first.configDir, 'encode_image_function.xml'), 'utf8');
+    expect(xml).toContain('<type>executable</type>');
+    expect(xml).not.toContain('--chunk-header');
+    const launcher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_image'), 'utf8');
+    expect(launcher).toContain(`exec ${process.execPath} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
+
+    expect((await installSh([...args, '--uninstall'])).code).toBe(0);
+    expect(existsSync(join(first.scriptsDir, 'clickhouse-clip'))).toBe(false);
+    expect(existsSync(join(first.configDir, 'encode_text_function.xml'))).toBe(false);
+  });
+});
+
+describe('npm run sql (the main job)', () => {
+  it('installs the UDFs and answers SQL in embedded ClickHouse', async () => {
+    const work = tempDir('sql');
+    const { stdout } = await run(process.execPath, [join(DIST, 'tools/sql.mjs'), '--model-dir', modelDir, '--work-dir', work, '--format', 'TSV', "SELECT length(encode_text('a photo of a cat'))"]);
+    expect(stdout.trim()).toBe('512');
+  });
+});
