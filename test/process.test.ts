@@ -1,7 +1,7 @@
 // The built scripts driven over real pipes, as ClickHouse drives them.
 
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
@@ -43,6 +43,24 @@ describe('encode_text, executable mode (EOF ends the block)', () => {
     const run = await runScript('encode_text', ['--model-dir', modelDir], input);
     expect(run.code).toBe(0);
     expect(parseVectors(run.stdout)).toHaveLength(4);
+  });
+
+  it('encodes the empty string as the reference does: [start, end]', async () => {
+    const [v] = parseVectors((await runScript('encode_text', ['--model-dir', modelDir], '\n')).stdout);
+    const [ref] = await referenceText(modelDir, [[49406, 49407]]);
+    expect(cosine(v, ref)).toBeGreaterThan(0.99999);
+  });
+
+  it('loads only its own tower', async () => {
+    const textOnly = tempDir('textonly');
+    cpSync(modelDir, textOnly, { recursive: true });
+    rmSync(join(textOnly, 'onnx/vision_model.onnx'));
+    const run = await runScript('encode_text', ['--model-dir', textOnly], 'a photo of a cat\n');
+    expect(run.code).toBe(0);
+    expect(parseVectors(run.stdout)[0]).toHaveLength(512);
+    const image = await runScript('encode_image', ['--model-dir', textOnly], '/x.jpg\n');
+    expect(image.code).toBe(1);
+    expect(image.stderr).toContain('vision_model.onnx');
   });
 
   it('prints the raw projection with --raw', async () => {

@@ -130,8 +130,24 @@ describe('Array(Float32) output', () => {
     }
   });
 
+  it('reads back every Float32 bit pattern class: subnormal, tiny, huge, powers of ten', () => {
+    const values = [1e-45, 1.4e-45, 1e-40, 1.1754942e-38, 1e-10, 1e-7, 1e-6, 0.001, 0.1, 0.5, 1, 9.999999, 10, 123456.79, 1e8, 3.4028235e38, -0.05, 2 ** -24, 1 - 2 ** -24];
+    for (const x of values) {
+      const v = Math.fround(x);
+      expect(Math.fround(Number(formatFloat(v))), `${x}`).toBe(v);
+      expect(Math.fround(Number(formatFloat(-v)))).toBe(-v);
+    }
+    // Every power of ten across the range, and its Float32 neighbours.
+    for (let e = -45; e <= 38; e++) {
+      const v = Math.fround(10 ** e);
+      for (const w of [v, Math.fround(v * (1 + 2 ** -23)), Math.fround(v * (1 - 2 ** -24))]) {
+        if (w !== 0 && Number.isFinite(w)) expect(Math.fround(Number(formatFloat(w))), `${w}`).toBe(w);
+      }
+    }
+  });
+
   it('spells special values the way ClickHouse parses them', () => {
-    expect(formatArray(new Float32Array([NaN, Infinity, -Infinity, -0, 1e-40]))).toBe('[nan,inf,-inf,0,9.99994610111476e-41]');
+    expect(formatArray(new Float32Array([NaN, Infinity, -Infinity, -0, 0.25, 100, -3.5, 2 ** -30]))).toBe('[nan,inf,-inf,0,0.25,100,-3.5,9.31322575e-10]');
     expect(formatArray(new Float32Array(0))).toBe('[]');
   });
 });

@@ -1,0 +1,136 @@
+// `npm run bench`: one run of every measurement, printed as ratios to the raw
+// towers (a). See bench/README.md for what each letter measures.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { captions as makeCaptions } from './captions.ts';
+import { clickhouseRun } from './clickhouse.ts';
+import { coldStart } from './coldstart.ts';
+import { diagnostics } from './diagnostics.ts';
+import { machine, packageVersion } from './machine.ts';
+import { ensureModel } from './model.ts';
+import { parseBenchOptions, USAGE } from './options.ts';
+import { photos as makePhotos } from './photos.ts';
+import { pipeRun } from './pipe.ts';
+import { rawText, rawVision, IMAGE_BATCH, TEXT_BATCH } from './raw.ts';
+import { json, render, type Maybe, type Results } from './report.ts';
+import { median, percentile } from './stats.ts';
+import { CONTEXT, loadTokenizer } from './tokenize.ts';
+
+const started = performance.now();
+const log = (line: string) => process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+
+function findRoot(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'clickhouse-clip') return dir;
+  }
+  throw new Error('cannot find the clickhouse-clip repository root above ' + import.meta.url);
+}
+
+async function attempt<T>(what: string, fn: () => Promise<T>): Promise<Maybe<T>> {
+  try {
+    return await fn();
+  } catch (err) {
+    const message = (err as Error).message;
+    log(`${what} FAILED: ${message}`);
+    return { error: message.split('\n').slice(0, 3).join(' ').slice(0, 600) };
+  }
+}
+
+async function main(): Promise<void> {
+  const root = findRoot();
+  const options = parseBenchOptions(process.argv.slice(2), root);
+  if (options === null) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const m = machine();
+  const threads = m.cores;
+  const dist = join(root, 'dist');
+  log(`${m.cores} cores (${m.cpu}), load average ${m.loadAvgStart.join(' ')}`);
+
+  const model = await ensureModel(options.modelDir, options.generated, log);
+  log(`model ${model.dir}${model.randomWeights ? ' (random weights)' : ''}`);
+
+  // Inputs: the same captions and photos for every measurement.
+  const captions = makeCaptions(options.texts, options.seed);
+  const photos = await makePhotos(options.images, options.seed, join(root, '.cache/bench-inputs'), log);
+  const paths = photos.map((p) => p.path);
+  const { tokenize, untruncatedLength } = await loadTokenizer(model.dir);
+  const tokenIds = captions.map(tokenize);
+  const lengths = tokenIds.map((ids) => ids.length);
+  const bySize = [...photos].sort((a, b) => a.width * a.height - b.width * b.height);
+  const inputs = {
+    captions: captions.length,
+    tokens: {
+      min: Math.min(...lengths), median: median(lengths), p90: percentile(lengths, 90), max: Math.max(...lengths),
+      truncated: captions.filter((c) => untruncatedLength(c) > CONTEXT).length,
+    },
+    photos: photos.length,
+    jpeg: photos.filter((p) => p.format === 'jpeg').length,
+    png: photos.filter((p) => p.format === 'png').length,
+    smallest: `${bySize[0].width}x${bySize[0].height}`,
+    largest: `${bySize[bySize.length - 1].width}x${bySize[bySize.length - 1].height}`,
+    megabytes: photos.reduce((s, p) => s + p.bytes, 0) / 1e6,
+  };
+  log(`inputs: ${captions.length} captions (median ${inputs.tokens.median} tokens), ${photos.length} photos (${inputs.megabytes.toFixed(1)} MB)`);
+
+  log('(a) raw text tower');
+  const rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads));
+  log('(a) raw vision tower');
+  const rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads));
+
+  const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads)];
+  log('(b) encode_text over a pipe');
+  const pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH)));
+  log('(b) encode_image over a pipe');
+  const pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', scriptArgs, paths, paths.slice(0, IMAGE_BATCH)));
+
+  log(`(d) cold starts (${options.coldRuns} each)`);
+  const jpegs = bySize.filter((p) => p.format === 'jpeg');
+  const coldPhoto = (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path;
+  const cold = {
+    text: await coldStart(dist, 'encode_text', scriptArgs, 'a photo of a cat', options.coldRuns),
+    image: await coldStart(dist, 'encode_image', scriptArgs, coldPhoto, options.coldRuns),
+  };
+  for (const [name, c] of Object.entries(cold)) if (c.error) log(`(d) ${name} FAILED: ${c.error}`);
+
+  let clickhouse: Results['clickhouse'] = null;
+  if (options.clickhouse) {
+    log('(c) embedded ClickHouse (install.sh, chDB session, warm pool)');
+    clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths));
+  }
+
+  log('diagnostics: tokenizing, printing, preprocessing');
+  const diag = await attempt('diagnostics', () => diagnostics(tokenize, captions, photos));
+
+  const results: Results = {
+    machine: m,
+    versions: {
+      transformers: packageVersion(root, '@huggingface/transformers'),
+      sharp: packageVersion(root, 'sharp'),
+      chdb: packageVersion(root, 'chdb'),
+    },
+    model,
+    run: { quick: options.quick, threads, seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+    inputs,
+    raw: { text: rawT, vision: rawV },
+    pipe: { text: pipeText, image: pipeImage },
+    clickhouse,
+    cold,
+    diagnostics: diag,
+  };
+  process.stdout.write(render(results) + '\n' + json(results) + '\n');
+}
+
+main().then(
+  // onnxruntime and chDB keep threads alive: leave once the report is out.
+  () => process.stdout.write('', () => process.exit(0)),
+  (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,91 @@
+// (a) The ceiling: the towers run directly in onnxruntime-node in this process,
+// with ideal batching and no protocol, tokenizing or image decoding in the timing.
+// Text: token ids sorted by length, batches of 32 padded to their longest row.
+// Vision: fixed random pixel tensors, batches of 8.
+
+import { cpus } from 'node:os';
+import ort from 'onnxruntime-node';
+import { towerFile } from '../src/model/files.ts';
+import { rng } from './rng.ts';
+import { since } from './stats.ts';
+
+export const TEXT_BATCH = 32;
+export const IMAGE_BATCH = 8;
+
+export interface RawResult {
+  items: number;
+  ms: number;
+  /** Items per second. */
+  rate: number;
+  loadMs: number;
+}
+
+function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+}
+
+function textFeeds(session: ort.InferenceSession, rows: number[][]): Record<string, ort.Tensor> {
+  const width = Math.max(...rows.map((r) => r.length));
+  const ids = new BigInt64Array(rows.length * width);
+  const mask = new BigInt64Array(rows.length * width);
+  rows.forEach((row, r) => row.forEach((id, c) => {
+    ids[r * width + c] = BigInt(id);
+    mask[r * width + c] = 1n;
+  }));
+  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [rows.length, width]) };
+  if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', mask, [rows.length, width]);
+  return feeds;
+}
+
+function batches<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export interface RawText {
+  /** Sorted by length: the ceiling. */
+  sorted: RawResult;
+  /** Input order, as the script batches a block: shows what batching alone costs. */
+  inOrder: RawResult;
+}
+
+export async function rawText(modelDir: string, tokenIds: number[][], threads = cpus().length): Promise<RawText> {
+  const loadStart = performance.now();
+  const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads));
+  const loadMs = since(loadStart);
+  try {
+    const run = async (rows: number[][][]) => {
+      const start = performance.now();
+      for (const b of rows) await session.run(textFeeds(session, b), ['text_embeds']);
+      return since(start);
+    };
+    const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), TEXT_BATCH);
+    // Warm-up: a short and a long batch, so both shapes' kernels are ready.
+    await run([sortedBatches[0], sortedBatches[sortedBatches.length - 1]]);
+    const sortedMs = await run(sortedBatches);
+    const inOrderMs = await run(batches(tokenIds, TEXT_BATCH));
+    const result = (ms: number): RawResult => ({ items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs });
+    return { sorted: result(sortedMs), inOrder: result(inOrderMs) };
+  } finally {
+    await session.release();
+  }
+}
+
+export async function rawVision(modelDir: string, images: number, threads = cpus().length): Promise<RawResult> {
+  const loadStart = performance.now();
+  const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads));
+  const loadMs = since(loadStart);
+  try {
+    const r = rng(99);
+    const pixels = new Float32Array(IMAGE_BATCH * 3 * 224 * 224).map(() => (r() - 0.5) * 4);
+    const feed = (n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
+    await session.run(feed(IMAGE_BATCH), ['image_embeds']); // warm-up
+    const start = performance.now();
+    for (let done = 0; done < images; done += IMAGE_BATCH) await session.run(feed(Math.min(IMAGE_BATCH, images - done)), ['image_embeds']);
+    const ms = since(start);
+    return { items: images, ms, rate: (images * 1000) / ms, loadMs };
+  } finally {
+    await session.release();
+  }
+}
