@@ -56,7 +56,7 @@ describe('encode_image through ClickHouse (executable)', () => {
       else if (kind === 'gray') await base.grayscale().png().toFile(path);
       else if (kind === 'webp') await base.webp().toFile(path);
       else if (kind === 'gif') await base.gif().toFile(path);
-      else await base.tiff().toFile(path);
+      else await base.tiff({ compression: 'lzw' }).toFile(path);
     }
     const paths = Object.keys(files).map((n) => join(images, n));
     const out = ch

@@ -5,6 +5,7 @@ import { clipResizeCrop } from '../src/image/clip-transform.ts';
 import { decodeImage } from '../src/image/decode.ts';
 import { ImageDecodeError } from '../src/image/errors.ts';
 import { CLIP_IMAGE_VALUES, clipPixels, preprocessImage, preprocessImageInto } from '../src/image/preprocess.ts';
+import { decodeRgb } from '../src/image/rgb.ts';
 import {
   diff, fixtureBytes, loadFloat32, loadReferencePixels, loadReferences,
 } from './fixtures/images/fixtures.ts';
@@ -38,6 +39,14 @@ describe(`CLIP preprocess == PIL ${refs.pillow} reference, uint8 224x224x3 befor
     const d = diff(ours, ref);
     expect(d, `${name}: ${d.count} bytes differ, max ${d.max}, first at byte ${d.first}`).toEqual({ max: 0, count: 0, first: -1 });
     expect(sha256(ours)).toBe(entry.sha256);
+  });
+});
+
+describe('decodeRgb == PIL Image.open(p).convert("RGB") at full size', () => {
+  it.each(readable)('%s', async (name, entry) => {
+    const rgb = await decodeRgb(fixtureBytes(name), { name });
+    expect([rgb.width, rgb.height]).toEqual([entry.width, entry.height]);
+    expect(sha256(rgb.data)).toBe(entry.fullRgbSha256);
   });
 });
 

@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { premultiplyRgba } from '../src/image/convert.ts';
 import { centerCrop, centerCropPlan, clipResizeSize, roundHalfEven } from '../src/image/crop.ts';
 import {
-  bicubicFilter, nearestIndices, precomputeCoeffs, resizeBicubicI32, resizeBicubicU8, resizeNearestU8, toFixedPoint,
+  bicubicFilter, nearestIndices, precomputeCoeffs, resizeBicubicI32, resizeBicubicU8, resizeBicubicU8Js, resizeNearestU8,
+  toFixedPoint,
 } from '../src/image/resample.ts';
+import { resizeBicubicU8Wasm, wasmAvailable } from '../src/image/resample-wasm.ts';
 import { FIXTURE_DIR } from './fixtures/images/fixtures.ts';
 
 describe('bicubic kernel (a = -0.5)', () => {
@@ -102,6 +104,42 @@ describe('resizeBicubicU8, hand-checked', () => {
   });
 });
 
+describe('WebAssembly SIMD kernels == JavaScript implementation', () => {
+  it('are available on this Node', () => {
+    expect(wasmAvailable).toBe(true);
+  });
+
+  const rand = (n: number, seed: number) => {
+    const a = new Uint8Array(n);
+    let s = seed;
+    for (let i = 0; i < n; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      a[i] = s >>> 24;
+    }
+    return a;
+  };
+  const shapes: [number, number, number, number, number][] = [
+    // srcW, srcH, ch, outW, outH
+    [640, 427, 3, 335, 224], [427, 640, 4, 224, 335], [301, 403, 1, 224, 299], [50, 30, 3, 373, 224],
+    [224, 300, 3, 224, 224], [300, 224, 4, 224, 224], [3000, 40, 3, 16800, 224], [2, 2, 3, 5, 1],
+    [17, 3, 1, 2, 9], [1, 1, 4, 224, 224], [999, 7, 3, 31, 2],
+  ];
+  it.each(shapes)('%ix%i ch %i -> %ix%i', (w, h, ch, ow, oh) => {
+    const src = rand(w * h * ch, w * 31 + h);
+    const wins = [
+      { x: 0, y: 0, width: ow, height: oh },
+      { x: Math.floor((ow - Math.min(ow, 224)) / 2), y: Math.floor((oh - Math.min(oh, 224)) / 2), width: Math.min(ow, 224), height: Math.min(oh, 224) },
+      { x: ow - 1, y: oh - 1, width: 1, height: 1 },
+    ];
+    for (const win of wins) {
+      const js = resizeBicubicU8Js(src, w, h, ch, ow, oh, win);
+      const wasm = resizeBicubicU8Wasm(src, w, h, ch, ow, oh, win);
+      expect(wasm).not.toBeNull();
+      expect(Buffer.from(wasm!).equals(Buffer.from(js))).toBe(true);
+    }
+  });
+});
+
 describe('nearest', () => {
   it('advances the position by repeated addition, like ImagingScaleAffine', () => {
     expect(Array.from(nearestIndices(4, 2, 0, 2))).toEqual([1, 3]);
@@ -140,6 +178,7 @@ describe('resizes of random images equal PIL Image.resize (resample_cases.json)'
     }
     if (c.mode !== 'RGBA') {
       expect(Array.from(resizeBicubicU8(input, sw, sh, ch, dw, dh))).toEqual(Array.from(expected));
+      expect(Array.from(resizeBicubicU8Js(input, sw, sh, ch, dw, dh))).toEqual(Array.from(expected));
       return;
     }
     // PIL resizes RGBA premultiplied (RGBa) and converts back; compare colour where the

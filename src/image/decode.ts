@@ -130,7 +130,7 @@ function dropAlphaIfAny(raw: Raw, colorChannels: 1 | 3): Uint8Array {
 function checkChannels(raw: Raw, allowed: number[], format: string, what: string, opts: DecodeOptions): void {
   if (!allowed.includes(raw.channels)) {
     throw new ImageDecodeError(
-      `unexpected decoder output for a ${what} ${FORMAT_NAMES[format]}: expected ${allowed.join(' or ')} ` +
+      `unexpected decoder output for ${what} ${FORMAT_NAMES[format]}: expected ${allowed.join(' or ')} ` +
         `channels, libvips gave ${raw.channels}`,
       format,
       opts.name,
@@ -143,20 +143,20 @@ async function decodeJpeg(input: Uint8Array, opts: DecodeOptions): Promise<Decod
   const hdr = `${h.width}x${h.height}, ${h.components} components, `;
   if (h.components === 1) {
     const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'));
-    checkChannels(raw, [1], 'jpeg', 'grayscale', opts);
+    checkChannels(raw, [1], 'jpeg', 'a grayscale', opts);
     return { format: 'jpeg', pilMode: 'L', width: raw.width, height: raw.height, layout: 'L', data: u8(raw) };
   }
   if (h.components === 4) {
     // Keep CMYK: without this sharp converts to sRGB through an ICC profile; PIL uses its
     // naive formula after resizing.
     const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'));
-    checkChannels(raw, [4], 'jpeg', 'CMYK', opts);
+    checkChannels(raw, [4], 'jpeg', 'a CMYK', opts);
     // Both PIL ("CMYK;I") and libvips assume Adobe-style inverted CMYK, with or without an
     // Adobe APP14 marker, and undo the inversion: the samples agree as they come.
     return { format: 'jpeg', pilMode: 'CMYK', width: raw.width, height: raw.height, layout: 'CMYK', data: u8(raw) };
   }
   const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s);
-  checkChannels(raw, [3], 'jpeg', 'colour', opts);
+  checkChannels(raw, [3], 'jpeg', 'a colour', opts);
   return { format: 'jpeg', pilMode: 'RGB', width: raw.width, height: raw.height, layout: 'RGB', data: u8(raw) };
 }
 
@@ -174,14 +174,14 @@ async function decodePng(input: Uint8Array, opts: DecodeOptions): Promise<Decode
     const ch = raw.channels;
     const base = { format: 'png' as const, width: raw.width, height: raw.height };
     if (h.colorType === 0) {
-      checkChannels(raw, [1, 2], 'png', '16-bit gray', opts);
+      checkChannels(raw, [1, 2], 'png', 'a 16-bit gray', opts);
       const data = new Int32Array(n);
       for (let i = 0; i < n; i++) data[i] = src[i * ch]!;
       return { ...base, pilMode: 'I', layout: 'I', data };
     }
     if (h.colorType === 4) {
       // Pillow 9.4 maps 16-bit gray+alpha to mode RGBA ("LA;16B" unpacks to RGBA).
-      checkChannels(raw, [2], 'png', '16-bit gray+alpha', opts);
+      checkChannels(raw, [2], 'png', 'a 16-bit gray+alpha', opts);
       const data = new Uint8Array(n * 4);
       for (let i = 0; i < n; i++) {
         const v = src[i * 2]! >> 8;
@@ -192,7 +192,7 @@ async function decodePng(input: Uint8Array, opts: DecodeOptions): Promise<Decode
       }
       return { ...base, pilMode: 'RGBA', layout: 'RGBA', data };
     }
-    checkChannels(raw, [3, 4], 'png', '16-bit colour', opts);
+    checkChannels(raw, [3, 4], 'png', 'a 16-bit colour', opts);
     const withAlpha = h.colorType === 6;
     const outCh = withAlpha ? 4 : 3;
     const data = new Uint8Array(n * outCh);
@@ -207,7 +207,7 @@ async function decodePng(input: Uint8Array, opts: DecodeOptions): Promise<Decode
   if (h.colorType === 0) {
     // 'b-w' output is the single gray band (a tRNS alpha, which PIL ignores, is dropped).
     const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace('b-w'));
-    checkChannels(raw, [1], 'png', 'gray', opts);
+    checkChannels(raw, [1], 'png', 'a gray', opts);
     return {
       format: 'png', pilMode: h.bitDepth === 1 ? '1' : 'L', width: raw.width, height: raw.height,
       layout: 'L', data: u8(raw),
@@ -218,10 +218,10 @@ async function decodePng(input: Uint8Array, opts: DecodeOptions): Promise<Decode
   const raw = await runSharp(input, 'png', opts, hdr, (s) => s);
   const base = { format: 'png' as const, width: raw.width, height: raw.height };
   if (h.colorType === 4 || h.colorType === 6) {
-    checkChannels(raw, [4], 'png', 'alpha', opts);
+    checkChannels(raw, [4], 'png', 'an alpha', opts);
     return { ...base, pilMode: h.colorType === 4 ? 'LA' : 'RGBA', layout: 'RGBA', data: u8(raw) };
   }
-  checkChannels(raw, [3, 4], 'png', h.colorType === 3 ? 'palette' : 'RGB', opts);
+  checkChannels(raw, [3, 4], 'png', h.colorType === 3 ? 'a palette' : 'an RGB', opts);
   // PIL keeps palette/RGB images with tRNS in mode P/RGB; transparency plays no part in
   // convert("RGB"), so the alpha band libvips adds is dropped.
   return { ...base, pilMode: h.colorType === 3 ? 'P' : 'RGB', layout: 'RGB', data: dropAlphaIfAny(raw, 3) };
@@ -239,7 +239,7 @@ async function decodeGif(input: Uint8Array, opts: DecodeOptions): Promise<Decode
     );
   }
   const raw = await runSharp(input, 'gif', opts, hdr, (s) => s);
-  checkChannels(raw, [3, 4], 'gif', 'first frame of a', opts);
+  checkChannels(raw, [3, 4], 'gif', 'the first frame of a', opts);
   const src = u8(raw);
   const { width, height, channels: ch } = raw;
   const data = new Uint8Array(width * height * 3);
@@ -269,7 +269,7 @@ async function decodeGif(input: Uint8Array, opts: DecodeOptions): Promise<Decode
 
 async function decodeWebp(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
   const raw = await runSharp(input, 'webp', opts, '', (s) => s);
-  checkChannels(raw, [3, 4], 'webp', '', opts);
+  checkChannels(raw, [3, 4], 'webp', 'a', opts);
   const base = { format: 'webp' as const, width: raw.width, height: raw.height, data: u8(raw) };
   return raw.channels === 4 ? { ...base, pilMode: 'RGBA', layout: 'RGBA' } : { ...base, pilMode: 'RGB', layout: 'RGB' };
 }
@@ -296,20 +296,20 @@ async function decodeTiff(input: Uint8Array, opts: DecodeOptions): Promise<Decod
   if (m.space === 'cmyk') {
     // TIFF CMYK is not inverted, and PIL reads it as is ("CMYK" rawmode).
     const raw = await runSharp(input, 'tiff', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'));
-    checkChannels(raw, [4, 5], 'tiff', 'CMYK', opts);
+    checkChannels(raw, [4, 5], 'tiff', 'a CMYK', opts);
     const data = raw.channels === 4 ? u8(raw) : dropExtra(raw, 4);
     return { ...base, pilMode: 'CMYK', width: raw.width, height: raw.height, layout: 'CMYK', data };
   }
   if (m.space === 'b-w' && m.channels === 1) {
     const raw = await runSharp(input, 'tiff', opts, hdr, (s) => s.toColourspace('b-w'));
-    checkChannels(raw, [1], 'tiff', 'gray', opts);
+    checkChannels(raw, [1], 'tiff', 'a gray', opts);
     return {
       ...base, pilMode: m.bitsPerSample === 1 ? '1' : 'L', width: raw.width, height: raw.height,
       layout: 'L', data: u8(raw),
     };
   }
   const raw = await runSharp(input, 'tiff', opts, hdr, (s) => s);
-  checkChannels(raw, [3, 4], 'tiff', 'colour', opts);
+  checkChannels(raw, [3, 4], 'tiff', 'a colour', opts);
   const dims = { width: raw.width, height: raw.height };
   if (m.isPalette) return { ...base, ...dims, pilMode: 'P', layout: 'RGB', data: dropAlphaIfAny(raw, 3) };
   if (raw.channels === 4) {
