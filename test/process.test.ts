@@ -5,7 +5,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
-import { DIST, cosine, norm, parseVectors, runScript, tempDir } from './helpers.ts';
+import { DIST, ROOT, cosine, norm, parseVectors, runScript, tempDir } from './helpers.ts';
 import { referenceText } from './reference.ts';
 
 const modelDir = inject('modelDir');
@@ -153,5 +153,23 @@ describe('encode_image per-row errors', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toBe('');
     expect(failing.stderr).toMatch(/block 1, row 1: cannot read/);
+  });
+});
+
+describe('verify', () => {
+  it('reports FAIL with the measured numbers for weights that are not the reference ones', async () => {
+    const image = join(ROOT, 'test/fixtures/images/jpeg_1000x600.jpg');
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((ok) => {
+      const child = spawn(process.execPath, [join(DIST, 'verify.mjs'), '--model-dir', modelDir, '--image', image]);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (c) => ok({ code: c, stdout: out }));
+    });
+    expect(code).toBe(1);
+    const [img] = parseVectors((await runScript('encode_image', ['--model-dir', modelDir], `${image}\n`)).stdout);
+    const [cat, dog] = parseVectors((await runScript('encode_text', ['--model-dir', modelDir], 'a photo of a cat\na photo of a dog\n')).stdout);
+    const logits = [cosine(img, cat), cosine(img, dog)].map((c) => (100 * c).toFixed(4));
+    expect(stdout).toContain(`FAIL  COCO 000000039769 vs "a photo of a cat" / "a photo of a dog", logits: got [${logits.join(', ')}]`);
+    expect(stdout).toMatch(/verify: 3 check\(s\) failed/);
   });
 });
