@@ -1,9 +1,10 @@
-// encode_text: UTF-8 text -> CLIP token ids -> text tower -> vectors.
+// encode_text: UTF-8 text -> CLIP token ids (OpenAI's tokenizer, exactly) -> text tower -> vectors.
 
-import { Tensor, AutoTokenizer } from '@huggingface/transformers';
-import { basename } from 'node:path';
+import { join } from 'node:path';
+import { Tensor } from '@huggingface/transformers';
 import type { EncoderOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
+import { loadClipTokenizer } from '../tokenizer/index.ts';
 import { rowsOf } from './normalize.ts';
 import type { Encode } from './types.ts';
 
@@ -12,25 +13,16 @@ import type { Encode } from './types.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export async function createTextEncoder(options: EncoderOptions): Promise<Encode> {
-  const model = await loadTower('text', options);
-  const tokenize = await loadTokenizer(options);
+  const [tokenizer, model] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options)]);
   return async (values) => {
-    const ids = values.map((v) => tokenize(utf8.decode(v)));
+    const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     const out = await model(paddedBatch(ids));
     return rowsOf(out.text_embeds.data, values.length, options.normalize);
   };
 }
 
-async function loadTokenizer(options: EncoderOptions): Promise<(text: string) => number[]> {
-  const tokenizer = await AutoTokenizer.from_pretrained(basename(options.modelDir), { local_files_only: true });
-  return (text) => {
-    const ids = tokenizer.encode(text) as number[];
-    return ids.length <= 77 ? ids : [...ids.slice(0, 76), ids[ids.length - 1]];
-  };
-}
-
 /** Pads to the longest row: the causal mask keeps the end token from seeing padding. */
-function paddedBatch(ids: number[][]): Record<string, Tensor> {
+function paddedBatch(ids: Int32Array[]): Record<string, Tensor> {
   const width = Math.max(...ids.map((row) => row.length));
   const inputIds = new BigInt64Array(ids.length * width);
   const mask = new BigInt64Array(ids.length * width);

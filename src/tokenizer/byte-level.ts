@@ -24,14 +24,20 @@ export function byteVocabOrder(): string[] {
   return [...printable, ...shifted];
 }
 
-// UTF-8 bytes of `text` starting at code unit `start`, at most `maxBytes` of them (whole
-// characters only). Lone surrogates cannot be reached here in practice (ftfy replaces them),
-// but are encoded as U+FFFD rather than throwing, so no input can crash the tokenizer.
-export function utf8Bytes(text: string, start = 0, end = text.length, maxBytes = Infinity): Uint8Array {
+export function utf8Bytes(text: string): Uint8Array {
+  return utf8Prefix(text, 0, text.length, Infinity).bytes;
+}
+
+// UTF-8 bytes of text[start, end), at most `maxBytes` of them (whole characters only), and
+// where the encoded part ends. Lone surrogates cannot get here in practice (ftfy replaces
+// them) but are encoded as U+FFFD rather than throwing, so no input can crash the tokenizer.
+export function utf8Prefix(text: string, start: number, end: number, maxBytes: number): { bytes: Uint8Array; end: number } {
   const capacity = Math.min(maxBytes, (end - start) * 3);
   const out = new Uint8Array(capacity);
   let n = 0;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
+    const charStart = i;
     let cp = text.charCodeAt(i);
     if (cp >= 0xd800 && cp <= 0xdfff) {
       const lo = i + 1 < end ? text.charCodeAt(i + 1) : 0;
@@ -43,7 +49,10 @@ export function utf8Bytes(text: string, start = 0, end = text.length, maxBytes =
       }
     }
     const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-    if (n + size > capacity) break;
+    if (n + size > capacity) {
+      i = charStart;
+      break;
+    }
     if (size === 1) {
       out[n++] = cp;
     } else if (size === 2) {
@@ -60,5 +69,5 @@ export function utf8Bytes(text: string, start = 0, end = text.length, maxBytes =
       out[n++] = 0x80 | (cp & 0x3f);
     }
   }
-  return out.subarray(0, n);
+  return { bytes: out.subarray(0, n), end: i };
 }
