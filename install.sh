@@ -13,7 +13,8 @@ usage: $name [options]
 Installs encode_text(String) and encode_image(String) -> Array(Float32) as ClickHouse
 executable UDFs: copies the built scripts (dist/, from 'npm run build') and their native
 run-time packages into SCRIPTS_DIR/clickhouse-clip, and writes the function definitions
-CONFIG_DIR/encode_text_function.xml and CONFIG_DIR/encode_image_function.xml.
+CONFIG_DIR/clickhouse_clip_function.xml (encode_text, encode_image, encode_image_bytes,
+encode_image_check).
 
   --scripts-dir DIR     the server's user_scripts_path (default /var/lib/clickhouse/user_scripts)
   --config-dir DIR      where the server reads *_function.xml (default /etc/clickhouse-server)
@@ -30,6 +31,11 @@ CONFIG_DIR/encode_text_function.xml and CONFIG_DIR/encode_image_function.xml.
   --threads N           onnxruntime threads per process (default: cores / pool size)
   --dtype T             fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
   --batch-size N        rows per model run (default 32 for text, 8 for images)
+  --user-files-dir DIR  the server's user_files_path: encode_image may read files below it
+                        (default /var/lib/clickhouse/user_files; relative paths resolve there)
+  --allow-dir DIR       another directory encode_image may read (repeatable)
+  --allow-url PREFIX    let encode_image fetch URLs starting with PREFIX, e.g.
+                        https://images.example.com/ (repeatable; without it, no URL is fetched)
   --node PATH           the Node.js (>= 20) binary the server runs (default: node on PATH)
   --owner USER          make the installed files owned by USER (default: clickhouse, if that
                         user exists and this runs as root)
@@ -52,11 +58,14 @@ pool_size=
 threads=
 dtype=fp32
 batch_size=
+user_files_dir=/var/lib/clickhouse/user_files
+allow_dirs=()
+allow_urls=()
 node_bin=
 owner=
 uninstall=0
 
-takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --node --owner "
+takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --user-files-dir --allow-dir --allow-url --node --owner "
 while [ $# -gt 0 ]; do
   opt=${1%%=*}
   case $opt in
@@ -78,6 +87,9 @@ while [ $# -gt 0 ]; do
     --threads) threads=$val ;;
     --dtype) dtype=$val ;;
     --batch-size) batch_size=$val ;;
+    --user-files-dir) user_files_dir=$val ;;
+    --allow-dir) allow_dirs+=("$val") ;;
+    --allow-url) allow_urls+=("$val") ;;
     --node) node_bin=$val ;;
     --owner) owner=$val ;;
   esac
@@ -92,8 +104,10 @@ scripts_dir=$(absolute "$scripts_dir")
 config_dir=$(absolute "$config_dir")
 dest=$scripts_dir/clickhouse-clip
 
+xml_file=$config_dir/clickhouse_clip_function.xml
+
 if [ "$uninstall" = 1 ]; then
-  rm -f "$config_dir/encode_text_function.xml" "$config_dir/encode_image_function.xml"
+  rm -f "$xml_file"
   rm -rf "$dest"
   echo "Removed clickhouse-clip from $dest and its definitions from $config_dir."
   echo "Next: SYSTEM RELOAD FUNCTIONS"
@@ -153,16 +167,26 @@ done
 
 args="--model-dir $model_dir --dtype $dtype --threads $threads"
 [ -z "$batch_size" ] || args="$args --batch-size $batch_size"
-xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g'; }
-# ...then escaped again as a sed replacement (where & and | are special).
-args_xml=$(printf '%s' "$args" | xml_escape | sed -e 's/[\\&|]/\\&/g')
-for fn in encode_text encode_image; do
-  tmp=$(mktemp "$config_dir/.$fn.XXXXXX")
-  sed -e "s|@COMMAND_DIR@|clickhouse-clip|" -e "s|@ARGS@|$args_xml|" -e "s|@POOL_SIZE@|$pool_size|" \
-    "$here/config/$type/${fn}_function.xml" > "$tmp"
-  chmod 644 "$tmp"
-  mv "$tmp" "$config_dir/${fn}_function.xml"
+image_args=$args
+for dir in "$(absolute "$user_files_dir")" "${allow_dirs[@]}"; do
+  dir=$(absolute "$dir")
+  plain_path --allow-dir "$dir"
+  image_args="$image_args --allow-dir $dir"
 done
+for prefix in "${allow_urls[@]}"; do
+  [[ $prefix =~ ^https?://[^/?#[:space:]]+ ]] || die "expected an http:// or https:// URL prefix for --allow-url but received '$prefix'"
+  plain_path --allow-url "$prefix"
+  image_args="$image_args --allow-url $prefix"
+done
+
+# XML-escape the values, then escape them again as sed replacements (& and | are special there).
+sed_value() { printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' | sed -e 's/[\\&|]/\\&/g'; }
+tmp=$(mktemp "$config_dir/.clickhouse_clip.XXXXXX")
+sed -e "s|@COMMAND_DIR@|clickhouse-clip|" -e "s|@TEXT_ARGS@|$(sed_value "$args")|" \
+  -e "s|@IMAGE_ARGS@|$(sed_value "$image_args")|" -e "s|@POOL_SIZE@|$pool_size|" \
+  "$here/config/$type/clickhouse_clip_function.xml" > "$tmp"
+chmod 644 "$tmp"
+mv "$tmp" "$xml_file"
 
 # The server runs as its own user: it must be able to read and execute all of it.
 chmod -R a+rX "$dest"
@@ -176,10 +200,12 @@ esac
 
 cat <<EOF
 Installed clickhouse-clip into $dest
-  functions:  encode_text, encode_image ($type$([ "$type" = executable_pool ] && echo ", pool_size $pool_size"))
+  functions:  encode_text, encode_image, encode_image_bytes, encode_image_check
+              ($type$([ "$type" = executable_pool ] && echo ", pool_size $pool_size"))
   model:      $model_dir ($dtype)
   threads:    $threads per process ($cores cores on this machine)
-  definitions: $config_dir/encode_text_function.xml, $config_dir/encode_image_function.xml
+  images:     files below $(absolute "$user_files_dir")${allow_dirs[*]:+ ${allow_dirs[*]}}; URLs: ${allow_urls[*]:-none}
+  definitions: $xml_file
 Next:
   clickhouse-client -q 'SYSTEM RELOAD FUNCTIONS'
   clickhouse-client -q "SELECT length(encode_text('a photo of a cat'))"    -- 512

@@ -1,13 +1,12 @@
-// Shared main() of the two scripts: options, signals, model load, serve, exit.
+// Shared main() of the scripts: options, signals, model load, serve, exit.
 
 import { Readable } from 'node:stream';
-import { OptionError, parseOptions, usage, type CliOptions } from './options.ts';
+import { OptionError, parseOptions, usage, type CliOptions, type ScriptSpec } from './options.ts';
 import { serve } from './serve.ts';
 import type { Encode } from './encoders/types.ts';
 
-export interface Script {
-  name: string;
-  defaultBatch: number;
+export interface Script extends ScriptSpec {
+  /** Loads what the options ask for; the result answers batches of rows. */
   createEncoder: (options: CliOptions) => Promise<Encode>;
 }
 
@@ -24,13 +23,13 @@ export async function main(script: Script, argv: string[]): Promise<void> {
 
   let options: CliOptions | null;
   try {
-    options = parseOptions(argv, script.defaultBatch);
+    options = parseOptions(argv, script);
   } catch (err) {
-    if (err instanceof OptionError) return fail(`${err.message}\n${usage(script.name, script.defaultBatch)}`, 2);
+    if (err instanceof OptionError) return fail(`${err.message}\n${usage(script)}`, 2);
     throw err;
   }
   if (options === null) {
-    process.stdout.write(usage(script.name, script.defaultBatch));
+    process.stdout.write(usage(script));
     return;
   }
 
@@ -44,8 +43,9 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   loading.catch((err: Error) => fail(`cannot load the model: ${err.message}`));
   const encode: Encode = async (values) => (await loading)(values);
 
+  const nullAnswer = options.image.check ? '' : '[]';
   try {
-    await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, { ...options, name: script.name, log });
+    await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, { ...options, name: script.name, nullAnswer, log });
   } catch (err) {
     return fail((err as Error).message);
   }

@@ -17,14 +17,29 @@ export interface EncoderOptions {
   normalize: boolean;
 }
 
+/** What encode_image may read, and how much of it. */
+export interface ImageOptions {
+  /** 'path': the row is a path or URL; 'bytes': the row is the image file itself. */
+  input: 'path' | 'bytes';
+  /** Answer '' or the reason a row cannot be encoded, without loading the model. */
+  check: boolean;
+  allowDirs: string[];
+  allowUrls: string[];
+  maxBytes: number;
+  maxPixels: number;
+  /** Per image: fetching, decoding and preprocessing together. */
+  timeoutMs: number;
+}
+
 export interface CliOptions extends EncoderOptions {
   chunkHeader: boolean;
   onError: 'empty' | 'fail';
+  image: ImageOptions;
 }
 
 export class OptionError extends Error {}
 
-const SPEC = {
+const COMMON = {
   'model-dir': { type: 'string' },
   dtype: { type: 'string', default: 'fp32' },
   'batch-size': { type: 'string' },
@@ -35,39 +50,112 @@ const SPEC = {
   help: { type: 'boolean', default: false },
 } as const;
 
-export function usage(name: string, defaultBatch: number): string {
-  return `usage: ${name} --model-dir DIR [options]   (reads TabSeparated rows on stdin)
+const IMAGE = {
+  input: { type: 'string', default: 'path' },
+  check: { type: 'boolean', default: false },
+  'allow-dir': { type: 'string', multiple: true, default: [] as string[] },
+  'allow-url': { type: 'string', multiple: true, default: [] as string[] },
+  'max-bytes': { type: 'string' },
+  'max-pixels': { type: 'string' },
+  'timeout-ms': { type: 'string' },
+} as const;
+
+export const IMAGE_DEFAULTS = {
+  maxBytes: 64 * 1024 * 1024,
+  // Pillow's own decompression-bomb limit: what the reference pipeline accepts.
+  maxPixels: 178_956_970,
+  timeoutMs: 30_000,
+};
+
+export interface ScriptSpec {
+  name: string;
+  defaultBatch: number;
+  image: boolean;
+}
+
+export function usage(spec: ScriptSpec): string {
+  let text = `usage: ${spec.name} --model-dir DIR [options]   (reads TabSeparated rows on stdin)
   --model-dir DIR     CLIP model folder in transformers.js layout (config.json, onnx/...)
   --dtype T           model weights: ${DTYPES.join(', ')} (default fp32, the LAION pipeline)
-  --batch-size N      rows per model run inside a block (default ${defaultBatch})
+  --batch-size N      rows per model run inside a block (default ${spec.defaultBatch})
   --threads N         onnxruntime intra-op threads (default: all ${availableParallelism()} cores)
   --chunk-header      blocks start with a row count line (executable_pool with send_chunk_header=1)
   --raw               print the raw projection instead of the L2-normalized vector
   --on-error MODE     a row that cannot be encoded: 'empty' answers [] and logs to stderr (default),
                       'fail' fails the whole block with the reason
 `;
+  if (spec.image) {
+    text += `  --input KIND        'path' (default): a file path, file:// URL or allowed http(s) URL per row;
+                      'bytes': the image file's bytes themselves
+  --check             answer '' or the reason a row cannot be encoded; loads no model
+  --allow-dir DIR     a directory whose files may be read (repeatable; none given: no file is read);
+                      a relative path resolves against the first one
+  --allow-url PREFIX  URLs starting with PREFIX may be fetched (repeatable; default: none)
+  --max-bytes N       largest image file or download (default ${IMAGE_DEFAULTS.maxBytes})
+  --max-pixels N      largest width x height decoded (default ${IMAGE_DEFAULTS.maxPixels}, Pillow's limit)
+  --timeout-ms N      per image: fetch, decode and preprocess (default ${IMAGE_DEFAULTS.timeoutMs})
+`;
+  }
+  return text;
 }
 
 /** Returns the parsed options, or null when --help was asked for. */
-export function parseOptions(argv: string[], defaultBatch: number): CliOptions | null {
+export function parseOptions(argv: string[], spec: ScriptSpec): CliOptions | null {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: SPEC, strict: true, allowPositionals: false }));
+    const options = spec.image ? { ...COMMON, ...IMAGE } : COMMON;
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
   } catch (err) {
     throw new OptionError((err as Error).message);
   }
   if (values.help) return null;
   const modelDir = values['model-dir'];
-  if (modelDir === undefined || modelDir === '') throw new OptionError('Expected --model-dir DIR (the CLIP model folder) but received nothing');
+  const check = spec.image && (values as { check?: boolean }).check === true;
+  if ((modelDir === undefined || modelDir === '') && !check) {
+    throw new OptionError('Expected --model-dir DIR (the CLIP model folder) but received nothing');
+  }
   return {
-    modelDir: isAbsolute(modelDir) ? modelDir : resolve(modelDir),
+    modelDir: absolute(modelDir ?? ''),
     dtype: oneOf('--dtype', values.dtype, DTYPES),
-    batchSize: positiveInt('--batch-size', values['batch-size'], defaultBatch, 4096),
+    batchSize: positiveInt('--batch-size', values['batch-size'], spec.defaultBatch, 4096),
     threads: positiveInt('--threads', values.threads, availableParallelism(), 1024),
     normalize: !values.raw,
     chunkHeader: values['chunk-header'],
     onError: oneOf('--on-error', values['on-error'], ['empty', 'fail'] as const),
+    image: imageOptions(values as Partial<ImageValues>),
   };
+}
+
+type ImageValues = {
+  input: string;
+  check: boolean;
+  'allow-dir': string[];
+  'allow-url': string[];
+  'max-bytes'?: string;
+  'max-pixels'?: string;
+  'timeout-ms'?: string;
+};
+
+function imageOptions(values: Partial<ImageValues>): ImageOptions {
+  const urls = values['allow-url'] ?? [];
+  for (const prefix of urls) {
+    if (!/^https?:\/\/[^/?#\s]+/.test(prefix)) {
+      throw new OptionError(`Expected an http:// or https:// URL prefix for --allow-url but received '${prefix}'`);
+    }
+  }
+  return {
+    input: oneOf('--input', values.input ?? 'path', ['path', 'bytes'] as const),
+    check: values.check ?? false,
+    allowDirs: (values['allow-dir'] ?? []).map(absolute),
+    allowUrls: urls,
+    maxBytes: positiveInt('--max-bytes', values['max-bytes'], IMAGE_DEFAULTS.maxBytes, 2 ** 31),
+    maxPixels: positiveInt('--max-pixels', values['max-pixels'], IMAGE_DEFAULTS.maxPixels, 2 ** 40),
+    timeoutMs: positiveInt('--timeout-ms', values['timeout-ms'], IMAGE_DEFAULTS.timeoutMs, 3_600_000),
+  };
+}
+
+function absolute(path: string): string {
+  return path === '' || isAbsolute(path) ? path : resolve(path);
 }
 
 function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {

@@ -4,7 +4,7 @@
 import type { Writable } from 'node:stream';
 import { readBatches } from './protocol/framing.ts';
 import type { Encode, Outcome } from './encoders/types.ts';
-import { isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
+import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
 import { formatArray } from './protocol/arrays.ts';
 import { flush, writeText } from './protocol/output.ts';
 
@@ -13,6 +13,8 @@ export type Value = Buffer | null;
 
 export interface ServeOptions {
   name: string;
+  /** The answer to a NULL row (the argument is Nullable(String)). */
+  nullAnswer: string;
   chunkHeader: boolean;
   batchSize: number;
   onError: 'empty' | 'fail';
@@ -32,13 +34,21 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     let next = 0;
     let text = '';
     for (let i = 0; i < values.length; i++) {
-      const outcome: Outcome = values[i] === null ? new Float32Array(0) : encoded[next++];
+      if (values[i] === null) {
+        text += options.nullAnswer + '\n';
+        continue;
+      }
+      const outcome: Outcome = encoded[next++];
       if (outcome instanceof Float32Array) {
         text += formatArray(outcome) + '\n';
         continue;
       }
+      if (typeof outcome === 'string') {
+        text += escapeField(Buffer.from(outcome)).toString() + '\n';
+        continue;
+      }
       const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
-      if (options.onError === 'fail') throw new RowFailure(`${options.name}: ${where}: ${outcome.error}`);
+      if (options.onError === 'fail') throw new RowFailure(`${where}: ${outcome.error}`);
       options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
       text += '[]\n';
     }

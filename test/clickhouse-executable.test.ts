@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import sharp, { type Sharp } from 'sharp';
 import type { Session } from 'chdb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { install, norm, openClickHouse, sqlString, tempDir, type Installed } from './helpers.ts';
+import { install, norm, openClickHouse, sqlString, type Installed } from './helpers.ts';
 
 const modelDir = inject('modelDir');
 let installed: Installed;
@@ -15,7 +15,7 @@ let images: string;
 beforeAll(async () => {
   installed = await install(['--model-dir', modelDir, '--type', 'executable', '--threads', '1']);
   ch = openClickHouse(installed);
-  images = tempDir('images');
+  images = installed.userFilesDir;
 }, 300_000);
 afterAll(() => ch?.close());
 

@@ -17,7 +17,7 @@ const UNSUPPORTED = new Set(['bmp_rgb.bmp']);
 
 let ch: Session;
 beforeAll(async () => {
-  ch = openClickHouse(await install(['--model-dir', modelDir, '--pool-size', '1', '--threads', '2']));
+  ch = openClickHouse(await install(['--model-dir', modelDir, '--pool-size', '1', '--threads', '2', '--allow-dir', FIXTURE_DIR]));
 });
 afterAll(() => ch?.close());
 

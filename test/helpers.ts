@@ -2,7 +2,7 @@
 // them with install.sh, and open an embedded ClickHouse on what was installed.
 
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,14 +57,22 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export interface Installed {
   scriptsDir: string;
   configDir: string;
+  /** Plays the server's user_files directory: encode_image may read below it. */
+  userFilesDir: string;
 }
 
 export async function install(args: string[]): Promise<Installed & { output: string }> {
   const base = tempDir('install');
   const scriptsDir = join(base, 'user_scripts');
   const configDir = join(base, 'config');
-  const { stdout, stderr } = await promisify(execFile)('bash', [join(ROOT, 'install.sh'), '--scripts-dir', scriptsDir, '--config-dir', configDir, ...args]);
-  return { scriptsDir, configDir, output: stdout + stderr };
+  const userFilesDir = join(base, 'user_files');
+  mkdirSync(userFilesDir);
+  const { stdout, stderr } = await promisify(execFile)('bash', [
+    join(ROOT, 'install.sh'),
+    ...['--scripts-dir', scriptsDir, '--config-dir', configDir, '--user-files-dir', userFilesDir],
+    ...args,
+  ]);
+  return { scriptsDir, configDir, userFilesDir, output: stdout + stderr };
 }
 
 export function openClickHouse(installed: Installed): Session {

@@ -58,15 +58,15 @@ describe('install.sh', () => {
     expect(first.output).toContain('pool_size 2');
     const args = ['--scripts-dir', first.scriptsDir, '--config-dir', first.configDir, '--model-dir', modelDir];
     expect((await installSh([...args, '--type', 'executable', '--threads', '1'])).code).toBe(0);
-    const xml = readFileSync(join(first.configDir, 'encode_image_function.xml'), 'utf8');
-    expect(xml).toContain('<type>executable</type>');
+    const xml = readFileSync(join(first.configDir, 'clickhouse_clip_function.xml'), 'utf8');
+    expect(xml.match(/<type>executable<\/type>/g)).toHaveLength(4);
     expect(xml).not.toContain('--chunk-header');
     const launcher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_image'), 'utf8');
     expect(launcher).toContain(`exec ${process.execPath} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
 
     expect((await installSh([...args, '--uninstall'])).code).toBe(0);
     expect(existsSync(join(first.scriptsDir, 'clickhouse-clip'))).toBe(false);
-    expect(existsSync(join(first.configDir, 'encode_text_function.xml'))).toBe(false);
+    expect(existsSync(join(first.configDir, 'clickhouse_clip_function.xml'))).toBe(false);
   });
 });
 

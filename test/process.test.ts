@@ -135,24 +135,26 @@ describe('executable_pool mode (--chunk-header)', () => {
 });
 
 describe('encode_image per-row errors', () => {
-  it('answers [] for a missing file and names the row on stderr; --on-error fail fails the block', async () => {
+  it('answers [] for a bad row and names the row and reason on stderr; --on-error fail fails the block', async () => {
     const dir = tempDir('img');
     const junk = join(dir, 'junk.jpg');
     writeFileSync(junk, 'not an image');
-    const input = `${join(dir, 'missing.jpg')}\n${junk}\nrelative.jpg\n`;
-    const run = await runScript('encode_image', ['--model-dir', modelDir], input);
+    const input = `${join(dir, 'missing.jpg')}\n${junk}\nrelative.jpg\n/etc/passwd\n`;
+    const run = await runScript('encode_image', ['--model-dir', modelDir, '--allow-dir', dir], input);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('[]\n[]\n[]\n');
-    const lines = run.stderr.trim().split('\n');
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^encode_image: block 1, row 1: cannot read ".*missing\.jpg": ENOENT/);
-    expect(lines[1]).toMatch(/^encode_image: block 1, row 2: cannot decode ".*junk\.jpg" as an image/);
-    expect(lines[2]).toMatch(/^encode_image: block 1, row 3: expected an absolute file path but received "relative\.jpg"/);
+    expect(run.stdout).toBe('[]\n[]\n[]\n[]\n');
+    expect(run.stderr.trim().split('\n')).toEqual([
+      `encode_image: block 1, row 1: '${dir}/missing.jpg' does not exist (answered [])`,
+      `encode_image: block 1, row 2: '${junk}': expected a JPEG, PNG, GIF, WebP or TIFF image but received text (answered [])`,
+      // Relative paths resolve against the first allowed directory, as file() does against user_files.
+      `encode_image: block 1, row 3: 'relative.jpg' does not exist (answered [])`,
+      `encode_image: block 1, row 4: '/etc/passwd' is outside the allowed directories (${dir}) (answered [])`,
+    ]);
 
-    const failing = await runScript('encode_image', ['--model-dir', modelDir, '--on-error', 'fail'], input);
+    const failing = await runScript('encode_image', ['--model-dir', modelDir, '--allow-dir', dir, '--on-error=fail'], input);
     expect(failing.code).toBe(1);
     expect(failing.stdout).toBe('');
-    expect(failing.stderr).toMatch(/block 1, row 1: cannot read/);
+    expect(failing.stderr).toContain(`encode_image: block 1, row 1: '${dir}/missing.jpg' does not exist`);
   });
 });
 
@@ -166,7 +168,7 @@ describe('verify', () => {
       child.on('close', (c) => ok({ code: c, stdout: out }));
     });
     expect(code).toBe(1);
-    const [img] = parseVectors((await runScript('encode_image', ['--model-dir', modelDir], `${image}\n`)).stdout);
+    const [img] = parseVectors((await runScript('encode_image', ['--model-dir', modelDir, '--allow-dir', join(ROOT, 'test/fixtures/images')], `${image}\n`)).stdout);
     const [cat, dog] = parseVectors((await runScript('encode_text', ['--model-dir', modelDir], 'a photo of a cat\na photo of a dog\n')).stdout);
     const logits = [cosine(img, cat), cosine(img, dog)].map((c) => (100 * c).toFixed(4));
     expect(stdout).toContain(`FAIL  COCO 000000039769 vs "a photo of a cat" / "a photo of a dog", logits: got [${logits.join(', ')}]`);

@@ -1,4 +1,12 @@
 import { main } from '../cli.ts';
-import { createImageEncoder } from '../encoders/image.ts';
+import { createImageChecker, createImageEncoder } from '../encoders/image.ts';
 
-await main({ name: 'encode_image', defaultBatch: 8, createEncoder: createImageEncoder }, process.argv.slice(2));
+await main(
+  {
+    name: 'encode_image',
+    defaultBatch: 8,
+    image: true,
+    createEncoder: (options) => (options.image.check ? createImageChecker(options) : createImageEncoder(options)),
+  },
+  process.argv.slice(2),
+);

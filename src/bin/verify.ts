@@ -18,9 +18,9 @@ if (!values['model-dir']) {
 }
 const common = ['--model-dir', resolve(values['model-dir']), '--dtype', values.dtype];
 
-function encode(script: string, rows: string[]): Promise<number[][]> {
+function encode(script: string, rows: string[], extra: string[] = []): Promise<number[][]> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(here, `${script}.mjs`), ...common], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(here, `${script}.mjs`), ...common, ...extra], { stdio: ['pipe', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', fail);
@@ -43,7 +43,8 @@ const [hello, cat, dog] = await encode('encode_text', ['hello world', 'a photo o
 check('text "hello world", first values', hello.slice(0, 5), [0.0083, 0.0103, -0.0138, 0.0199, -0.0069], 1e-3);
 
 if (values.image) {
-  const [image] = await encode('encode_image', [resolve(values.image)]);
+  const path = resolve(values.image);
+  const [image] = await encode('encode_image', [path], ['--allow-dir', dirname(path)]);
   if (image.length === 0) {
     process.stdout.write(`FAIL  image ${values.image} could not be read or decoded (see the line above)\n`);
     failures++;

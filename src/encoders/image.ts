@@ -1,22 +1,25 @@
-// encode_image: a path per row -> file bytes -> CLIP pixels -> vision tower -> vectors.
-// A row whose file cannot be read or decoded fails alone; the rest of the batch runs.
+// encode_image: a source per row -> file bytes -> CLIP pixels -> vision tower -> vectors.
+// A row that cannot be read or decoded fails alone; the rest of the batch runs.
 
-import { readFile } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import { Tensor } from '@huggingface/transformers';
-import { preprocessInto, PIXELS_PER_IMAGE } from '../image/preprocess.ts';
-import type { EncoderOptions } from '../options.ts';
+import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import type { CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
+import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './normalize.ts';
+import { pixelLoader } from './pixels.ts';
 import type { Encode, Outcome } from './types.ts';
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// Rows read and decoded at once: bounds memory (one decoded image each) and
+// open connections, while keeping both cores busy decoding.
+const CONCURRENCY = 8;
 
-export async function createImageEncoder(options: EncoderOptions): Promise<Encode> {
+export async function createImageEncoder(options: CliOptions): Promise<Encode> {
   const model = await loadTower('vision', options);
+  const load = pixelLoader(options.image);
   return async (values) => {
     const pixels = new Float32Array(values.length * PIXELS_PER_IMAGE);
-    const errors = await Promise.all(values.map((v, i) => loadPixels(utf8.decode(v), pixels, i)));
+    const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));
     const good = errors.flatMap((e, i) => (e === null ? [i] : []));
     const outcomes: Outcome[] = errors.map((e) => ({ error: e ?? '' }));
     if (good.length === 0) return outcomes;
@@ -27,22 +30,10 @@ export async function createImageEncoder(options: EncoderOptions): Promise<Encod
   };
 }
 
-/** Fills slot `index` of the batch tensor; returns null or the reason the row failed. */
-async function loadPixels(path: string, pixels: Float32Array, index: number): Promise<string | null> {
-  if (!isAbsolute(path)) return `expected an absolute file path but received ${JSON.stringify(path.slice(0, 200))}`;
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return `cannot read ${JSON.stringify(path)}: ${e.code ?? e.message}`;
-  }
-  try {
-    await preprocessInto(bytes, pixels, index * PIXELS_PER_IMAGE);
-    return null;
-  } catch (err) {
-    return `cannot decode ${JSON.stringify(path)} as an image: ${(err as Error).message}`;
-  }
+/** encode_image_check: '' when encode_image could encode the row, else the reason. No model. */
+export async function createImageChecker(options: CliOptions): Promise<Encode> {
+  const load = pixelLoader(options.image);
+  return (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Float32Array(PIXELS_PER_IMAGE), 0)) ?? '');
 }
 
 /** Moves the rows that decoded to the front so the model never sees a failed slot. */

@@ -1,0 +1,42 @@
+// One row of encode_image -> its CLIP pixels: read the source under the installed
+// policy (or take the bytes as given), then decode and preprocess behind the
+// format, pixel and time guards. Fails with a reason, never throws for bad input.
+
+import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import type { ImageOptions } from '../options.ts';
+import { SourceError, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+/** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
+export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
+
+export function pixelLoader(options: ImageOptions): PixelLoader {
+  const policy = defaultPolicy({
+    allowDirs: options.allowDirs,
+    allowUrls: options.allowUrls,
+    maxBytes: options.maxBytes,
+    totalTimeoutMs: options.timeoutMs,
+  });
+  return async (value, pixels, index) => {
+    const started = Date.now();
+    try {
+      let bytes = value;
+      let name: string | undefined;
+      if (options.input === 'path') {
+        name = utf8.decode(value);
+        bytes = await readSource(name, policy);
+      } else if (bytes.length > options.maxBytes) {
+        return `the image is ${bytes.length} bytes, more than the ${options.maxBytes} allowed (--max-bytes)`;
+      }
+      // One budget per row: what the fetch used is gone for decoding.
+      const left = Math.max(1, options.timeoutMs - (Date.now() - started));
+      await preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
+      return null;
+    } catch (err) {
+      if (err instanceof SourceError) return err.message;
+      throw err;
+    }
+  };
+}
+

@@ -1,0 +1,67 @@
+/**
+ * Image bytes -> one image's CLIP tensor, with the guards in front of the decoder: the
+ * format and pixel checks of guard.ts first, then decoding and preprocessing raced against a
+ * timer. The work cannot be cancelled, so it writes into a private buffer that is copied into
+ * the batch only if it finished in time: a late finisher can never scribble over a slot
+ * that the batch has since reused or handed to the model.
+ */
+import { ImageDecodeError } from '../image/errors.ts';
+import { PIL_MAX_PIXELS } from '../image/decode.ts';
+import { PIXELS_PER_IMAGE, preprocessImageInto } from '../image/preprocess.ts';
+import type { PreprocessOptions } from '../image/preprocess.ts';
+import { SourceError, quote } from './errors.ts';
+import { inspectImage } from './guard.ts';
+import type { ImageHeader } from './guard.ts';
+import { withTimeout } from './timeout.ts';
+
+export const DEFAULT_DECODE_TIMEOUT_MS = 30_000;
+
+export interface ImageLimits {
+  /** Largest declared width * height (default: Pillow's 178956970, as decodeImage). */
+  maxPixels: number;
+  /** Time allowed for decoding and preprocessing one image. */
+  timeoutMs: number;
+}
+
+export function defaultImageLimits(overrides: Partial<ImageLimits> = {}): ImageLimits {
+  return { maxPixels: PIL_MAX_PIXELS, timeoutMs: DEFAULT_DECODE_TIMEOUT_MS, ...overrides };
+}
+
+export interface GuardedPreprocessOptions extends Partial<ImageLimits> {
+  /** The row's argument, put in front of messages. */
+  name?: string;
+  /** Passed on to the preprocessing (e.g. convertFirst); maxPixels comes from the limits. */
+  preprocess?: Omit<PreprocessOptions, 'maxPixels' | 'name'>;
+}
+
+/**
+ * Writes the normalized [3, 224, 224] tensor of `bytes` into `out` at `offset`, or throws a
+ * SourceError ('format', 'too-many-pixels', 'decode' or 'timeout') and leaves `out` alone.
+ */
+export async function preprocessGuarded(
+  bytes: Uint8Array, out: Float32Array, offset: number, options: GuardedPreprocessOptions = {},
+): Promise<ImageHeader> {
+  const { maxPixels, timeoutMs } = defaultImageLimits({
+    ...(options.maxPixels !== undefined && { maxPixels: options.maxPixels }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+  });
+  if (!(offset >= 0 && offset + PIXELS_PER_IMAGE <= out.length)) {
+    throw new RangeError(`preprocessGuarded: output of length ${out.length} cannot hold ${PIXELS_PER_IMAGE} values at offset ${offset}`);
+  }
+  const header = inspectImage(bytes, { maxPixels, ...(options.name !== undefined && { name: options.name }) });
+  const at = options.name === undefined ? '' : `${quote(options.name)}: `;
+  const scratch = new Float32Array(PIXELS_PER_IMAGE);
+  try {
+    await withTimeout(
+      preprocessImageInto(bytes, scratch, 0, { ...options.preprocess, maxPixels }),
+      timeoutMs,
+      `${at}decoding`,
+    );
+  } catch (e) {
+    if (e instanceof SourceError) throw e;
+    if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message}`, 'decode', { cause: e });
+    throw e;
+  }
+  out.set(scratch, offset);
+  return header;
+}
