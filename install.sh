@@ -36,6 +36,9 @@ encode_image_check).
   --allow-dir DIR       another directory encode_image may read (repeatable)
   --allow-url PREFIX    let encode_image fetch URLs starting with PREFIX, e.g.
                         https://images.example.com/ (repeatable; without it, no URL is fetched)
+  --max-bytes N         largest image file or download encode_image reads (default 64 MiB)
+  --max-pixels N        largest width x height it decodes (default 178956970, Pillow's limit)
+  --image-timeout-ms N  per image: fetch, decode and preprocess (default 30000)
   --node PATH           the Node.js (>= 20) binary the server runs (default: node on PATH)
   --owner USER          make the installed files owned by USER (default: clickhouse, if that
                         user exists and this runs as root)
@@ -61,11 +64,14 @@ batch_size=
 user_files_dir=/var/lib/clickhouse/user_files
 allow_dirs=()
 allow_urls=()
+max_bytes=
+max_pixels=
+image_timeout=
 node_bin=
 owner=
 uninstall=0
 
-takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --user-files-dir --allow-dir --allow-url --node --owner "
+takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --user-files-dir --allow-dir --allow-url --max-bytes --max-pixels --image-timeout-ms --node --owner "
 while [ $# -gt 0 ]; do
   opt=${1%%=*}
   case $opt in
@@ -90,6 +96,9 @@ while [ $# -gt 0 ]; do
     --user-files-dir) user_files_dir=$val ;;
     --allow-dir) allow_dirs+=("$val") ;;
     --allow-url) allow_urls+=("$val") ;;
+    --max-bytes) max_bytes=$val ;;
+    --max-pixels) max_pixels=$val ;;
+    --image-timeout-ms) image_timeout=$val ;;
     --node) node_bin=$val ;;
     --owner) owner=$val ;;
   esac
@@ -119,6 +128,9 @@ case $dtype in fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4) ;; *) die "expected one of
 [ -z "$pool_size" ] || positive --pool-size "$pool_size"
 [ -z "$threads" ] || positive --threads "$threads"
 [ -z "$batch_size" ] || positive --batch-size "$batch_size"
+for v in "--max-bytes:$max_bytes" "--max-pixels:$max_pixels" "--image-timeout-ms:$image_timeout"; do
+  [ -z "${v#*:}" ] || [[ ${v#*:} =~ ^[1-9][0-9]{0,12}$ ]] || die "expected a positive integer for ${v%%:*} but received '${v#*:}'"
+done
 plain_path --scripts-dir "$scripts_dir"
 
 if [ -z "$node_bin" ]; then node_bin=$(command -v node || true); fi
@@ -168,6 +180,9 @@ done
 args="--model-dir $model_dir --dtype $dtype --threads $threads"
 [ -z "$batch_size" ] || args="$args --batch-size $batch_size"
 image_args=$args
+[ -z "$max_bytes" ] || image_args="$image_args --max-bytes $max_bytes"
+[ -z "$max_pixels" ] || image_args="$image_args --max-pixels $max_pixels"
+[ -z "$image_timeout" ] || image_args="$image_args --timeout-ms $image_timeout"
 for dir in "$(absolute "$user_files_dir")" "${allow_dirs[@]}"; do
   dir=$(absolute "$dir")
   plain_path --allow-dir "$dir"
