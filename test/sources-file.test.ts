@@ -161,6 +161,14 @@ describe('path policy', () => {
     await refused(`${allowed}-evil/x.jpg`, 'outside', /is outside/);
   });
 
+  it('an allowed directory that does not exist', async () => {
+    const p = defaultPolicy({ allowDirs: [join(root, 'not-created')] });
+    await refused(join(root, 'not-created', 'a.jpg'), 'not-found',
+      `'${join(root, 'not-created', 'a.jpg')}' does not exist (the allowed directory ${join(root, 'not-created')} does not exist)`, p);
+    await refused('a.jpg', 'not-found', /does not exist \(the allowed directory .* does not exist\)$/, p);
+    await refused(join(allowed, 'good.jpg'), 'outside', /is outside/, p);
+  });
+
   it('no allowed directories: no files at all', async () => {
     await refused(join(allowed, 'good.jpg'), 'not-allowed', 'local files are not allowed: no allowed directories are configured',
       defaultPolicy({ allowDirs: [] }));

@@ -56,6 +56,10 @@ function route(req: IncomingMessage, res: ServerResponse): void {
   } else if (p === '/ok/stall-body') {
     res.writeHead(200, { 'content-length': 1000 });
     res.write(Buffer.alloc(10));
+  } else if (p === '/ok/slow-body') {
+    res.writeHead(200);
+    res.write('a');
+    setTimeout(() => res.end('b'), 300);
   } else if (p === '/ok/trickle') {
     res.writeHead(200);
     const t = setInterval(() => res.write('x'), 20);
@@ -252,6 +256,10 @@ describe('timeouts', () => {
     const t0 = Date.now();
     await refused('http://slow.test/x', p, 'timeout', "'http://slow.test/x' timed out after 150 ms (connect)");
     expect(Date.now() - t0).toBeLessThan(1000);
+  }, 5000);
+
+  it('the connect timeout ends at connect: a slower body still arrives', async () => {
+    expect((await readSource(`${base}/ok/slow-body`, policyFor({ connectTimeoutMs: 100, idleTimeoutMs: 1000 }))).toString()).toBe('ab');
   }, 5000);
 
   it('idle: no headers', async () => {

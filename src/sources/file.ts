@@ -51,17 +51,24 @@ function isInsideAny(path: string, dirs: readonly string[]): boolean {
   return dirs.some((d) => isInside(path, d));
 }
 
+interface AllowedDir {
+  /** As configured, for messages. */
+  configured: string;
+  /** With its own symlinks resolved (user_files is often a symlink to a data disk). */
+  real: string;
+  exists: boolean;
+}
+
 /**
- * The allowed directories with their own symlinks resolved (user_files is often a symlink to
- * a data disk), so that they compare with resolved file paths. One that does not exist keeps
- * its lexical form: nothing can be read from it anyway.
+ * The allowed directories in the form resolved file paths compare with. One that does not
+ * exist keeps its lexical form: nothing can be read from it anyway.
  */
-export async function resolveAllowedDirs(dirs: readonly string[]): Promise<string[]> {
+async function resolveAllowedDirs(dirs: readonly string[]): Promise<AllowedDir[]> {
   return Promise.all(dirs.map(async (d) => {
     try {
-      return await fsp.realpath(d);
+      return { configured: d, real: await fsp.realpath(d), exists: true };
     } catch {
-      return resolve(d);
+      return { configured: d, real: resolve(d), exists: false };
     }
   }));
 }
@@ -126,7 +133,8 @@ export async function readFileSource(arg: string, path: string, policy: SourcePo
   if (path === '') throw new SourceError('expected a file path or URL but received an empty string', 'invalid');
   if (path.includes('\0')) throw new SourceError(`${quote(arg)}: a path cannot contain a NUL byte`, 'invalid');
 
-  const dirs = await resolveAllowedDirs(policy.allowDirs);
+  const allowed = await resolveAllowedDirs(policy.allowDirs);
+  const dirs = allowed.map((d) => d.real);
   // Not normalized here: '..' after a symlink means the symlink's parent to the kernel, and
   // realpath below resolves it the same way, so the path checked is the path opened.
   const wanted = isAbsolute(path) ? path : `${dirs[0]!}${sep}${path}`;
@@ -136,8 +144,12 @@ export async function readFileSource(arg: string, path: string, policy: SourcePo
   } catch (e) {
     // Say "outside" for paths outside, whether or not they exist: the error must not tell a
     // SQL user which files exist elsewhere on the server.
-    if (!isInsideAny(await nearestExisting(wanted), dirs)) throw outsideError(arg, policy.allowDirs, 'is');
-    throw fsError(arg, e);
+    if (isInsideAny(await nearestExisting(wanted), dirs)) throw fsError(arg, e);
+    const missing = allowed.find((d) => !d.exists && isInside(resolve(wanted), d.real));
+    if (missing !== undefined) {
+      throw new SourceError(`${quote(arg)} does not exist (the allowed directory ${missing.configured} does not exist)`, 'not-found', { cause: e });
+    }
+    throw outsideError(arg, policy.allowDirs, 'is');
   }
   if (!isInsideAny(real, dirs)) {
     const lexical = resolve(wanted);
@@ -206,6 +218,9 @@ export async function readVerifiedFile(
     if (at === null) throw new SourceError(`${quote(arg)} changed while being read`, 'changed');
     if (!isInsideAny(at, dirs)) throw outsideError(arg, policy.allowDirs, 'resolves');
     return await readAtMost(fh, st.size, policy.maxBytes, arg);
+  } catch (e) {
+    // fstat/read failures (EIO on a bad disk, say) are this row's failure, not a crash.
+    throw e instanceof SourceError ? e : fsError(arg, e);
   } finally {
     await fh.close().catch(() => undefined);
   }

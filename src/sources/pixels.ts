@@ -59,7 +59,8 @@ export async function preprocessGuarded(
     );
   } catch (e) {
     if (e instanceof SourceError) throw e;
-    if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message}`, 'decode', { cause: e });
+    // libvips can report several lines; the row's reason must stay on one.
+    if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message.replace(/\s*\n\s*/g, '; ')}`, 'decode', { cause: e });
     throw e;
   }
   out.set(scratch, offset);
