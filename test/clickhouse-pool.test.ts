@@ -99,6 +99,21 @@ describe('encode_text through ClickHouse (executable_pool)', () => {
   });
 });
 
+describe('a pool process killed mid-query', () => {
+  it('fails that query with a clear message, and the following queries work', async () => {
+    const expected = one("SELECT encode_text('after the crash')");
+    const running = ch.queryAsync('SELECT sum(length(encode_text(toString(number)))) FROM numbers(200000) SETTINGS max_threads = 1');
+    const failure = running.then(() => null, (err: Error) => err);
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const pid of poolProcesses()) process.kill(pid, 'SIGKILL');
+    const err = await failure;
+    expect(err?.message).toMatch(/encode_text/);
+    expect(err?.message).toMatch(/Child process was exited|Broken pipe|Pipe|killed|signal/i);
+    expect(one("SELECT encode_text('after the crash')")).toEqual(expected);
+    expect(ch.query('SELECT count() FROM (SELECT encode_text(toString(number)) FROM numbers(1000))', 'TSV').trim()).toBe('1000');
+  });
+});
+
 function poolProcesses(): number[] {
   const script = join(installed.scriptsDir, 'clickhouse-clip', 'encode_text.mjs');
   try {

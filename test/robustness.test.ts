@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
 import { DIST, parseVectors, runScript } from './helpers.ts';
+import { FIXTURE_DIR } from './fixtures/images/fixtures.ts';
 
 const modelDir = inject('modelDir');
 
@@ -105,6 +106,24 @@ describe('big inputs stay bounded', () => {
     expect(big.inputMb).toBeGreaterThan(90);
     // Holding the block would add at least its size (twice, as JS strings).
     expect(big.peak - small.peak).toBeLessThan(big.inputMb / 2);
+  });
+});
+
+describe('big image blocks stay bounded', () => {
+  it('decodes a block of 160 large photos a few at a time', async () => {
+    const photo = join(FIXTURE_DIR, 'jpeg_huge_4000x3000.jpg');
+    const measure = async (rows: number) => {
+      const child = spawn(process.execPath, [join(DIST, 'encode_image.mjs'), '--model-dir', modelDir, '--chunk-header', '--allow-dir', FIXTURE_DIR]);
+      const answers = await feedRandomly(child, Buffer.from(`${rows}\n${`${photo}\n`.repeat(rows)}`), rows, rng(5));
+      expect(answers.every((a) => (JSON.parse(a) as number[]).length === 512)).toBe(true);
+      const peak = peakRssMb(child.pid!);
+      child.stdin.end();
+      return peak;
+    };
+    const few = await measure(2);
+    const many = await measure(160);
+    // Each decoded 4000x3000 photo is 36 MB: holding the block would take 5.7 GB.
+    expect(many - few).toBeLessThan(400);
   });
 });
 

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { fixSegment } from "../src/tokenizer/ftfy/fix-segment.ts";
 import { fixText } from "../src/tokenizer/index.ts";
 import { htmlUnescape } from "../src/tokenizer/html-unescape.ts";
 import { pythonLower } from "../src/tokenizer/lowercase.ts";
@@ -60,6 +61,19 @@ describe("fixText (ftfy.fix_text)", () => {
       .map((line) => JSON.parse(line) as { text: string; fixed: string });
     const mismatches = rows.filter((row) => fixText(row.text) !== row.fixed);
     expect(mismatches.map((row) => row.text)).toEqual([]);
+  });
+
+  it("takes shortcuts only where they give what the full fixers give", () => {
+    // fixText passes runs of plain characters through a per-character mapping; check that
+    // against the full fixing of a segment for every UTF-16 code unit
+    const differing: string[] = [];
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      for (const segment of [ch, `a${ch}b\n`, `${ch}${ch} `]) {
+        if (fixText(segment) !== fixSegment(segment, true)) differing.push(`U+${c.toString(16)}`);
+      }
+    }
+    expect(differing).toEqual([]);
   });
 
   it("fixes each line on its own, lines of a million characters included", () => {
