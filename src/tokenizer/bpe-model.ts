@@ -1,3 +1,4 @@
+import { MAX_MERGES } from "./bpe.ts";
 import { bytesToUnicode } from "./byte-level.ts";
 import type { ClipVocab } from "./vocab.ts";
 
@@ -19,6 +20,7 @@ export interface BpeModel {
 
 export function buildBpeModel(vocab: ClipVocab): BpeModel {
   const { encoder, merges } = vocab;
+  if (merges.length >= MAX_MERGES) throw new Error(`too many BPE merges: ${merges.length}`);
   let maxId = 0;
   for (const id of encoder.values()) maxId = Math.max(maxId, id);
   const stride = maxId + 1;

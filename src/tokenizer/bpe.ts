@@ -8,20 +8,15 @@ import type { BpeModel } from "./bpe-model.ts";
 //
 // It can also BPE just the first bytes of a word too long to process whole (or a word whose
 // end is not known yet) and prove which leading tokens the rest of the word cannot change;
-// see `certify` below.
+// see Certifier below.
 
-const POSITION_BITS = 2 ** 22; // heap key = rank * POSITION_BITS + position
-export const MAX_BPE_WINDOW = POSITION_BITS - 1;
+// heap key = rank * POSITION_BITS + position, exact in a double for ranks below 2^21
+const POSITION_BITS = 2 ** 32;
+export const MAX_MERGES = 2 ** 21;
 
 export interface PieceBytes {
   bytes: Uint8Array; // UTF-8 bytes of the piece that are known
   complete: boolean; // true when `bytes` is the whole piece (it ends with "</w>")
-}
-
-export interface BpeResult {
-  ids: number[];
-  // false when `ids` are only the leading tokens of the piece (the rest needs more bytes)
-  complete: boolean;
 }
 
 // Working arrays, grown on demand and reused, so short words allocate nothing.
@@ -37,7 +32,8 @@ function ensureCapacity(n: number): void {
   symbols = new Int32Array(capacity);
   nextOf = new Int32Array(capacity);
   prevOf = new Int32Array(capacity);
-  heap = new Float64Array(capacity * 2);
+  // one live heap entry per pair plus at most one stale entry per merge
+  heap = new Float64Array(capacity * 2 + 2);
 }
 
 // Tokens of a whole piece.
@@ -56,8 +52,8 @@ export function bpeComplete(model: BpeModel, bytes: Uint8Array): number[] {
 // as lookahead for that proof; unknown bytes beyond them count as "anything".
 export function bpePrefix(model: BpeModel, piece: PieceBytes, window: number): number[] {
   const n = Math.min(window, piece.bytes.length);
-  if (n > MAX_BPE_WINDOW) throw new Error("BPE window too large");
   if (n === 0) return [];
+  if (piece.complete && n === piece.bytes.length) return bpeComplete(model, piece.bytes);
   ensureCapacity(n);
   const { bytes } = piece;
   for (let i = 0; i < n; i++) symbols[i] = model.byteIds[bytes[i]!]!;
@@ -112,9 +108,6 @@ function runMerges(model: BpeModel, n: number, proof: Certifier | null): void {
     nextOf[i] = i + 1 < n ? i + 1 : -1;
     prevOf[i] = i - 1;
   }
-  // A heap needs at most one live entry per position plus stale ones; size 2n covers it
-  // because each merge pushes at most two and removes one position for good.
-  if (heap.length < 2 * n + 2) heap = new Float64Array(2 * n + 2);
   for (let i = 0; i + 1 < n; i++) {
     const rank = rankAt(i);
     if (rank >= 0) push(rank * POSITION_BITS + i);
@@ -150,28 +143,31 @@ function runMerges(model: BpeModel, n: number, proof: Certifier | null): void {
 // token spelled by the bytes right after the tail. If no such merge can happen before the
 // tail's own left merges, the tail behaves exactly as in the window; if one can, the tail is
 // given up (it and everything after it are uncertain) and its left neighbour is examined.
-// Merges happen in increasing rank, so "can happen" means a rank not yet passed.
+// Merges happen in increasing rank, so "can happen" means a rank not yet passed. A token
+// given up can still only grow to the right, so the y its left neighbour may meet is at
+// least as long as it was (`minRight`); that keeps repetitive words ("ababab...") provable.
 class Certifier {
   certainEnd: number; // positions < certainEnd hold certain tokens
   private tail: number; // position of the last certain token
   private tailRisk = Infinity; // lowest rank at which the tail could merge to its right
   private lastRank = -1;
+  private minRight = 1; // shortest token (in bytes) that can follow the tail
 
   constructor(
     private readonly model: BpeModel,
     private readonly piece: PieceBytes,
-    private readonly n: number,
+    n: number,
   ) {
     this.certainEnd = n;
     this.tail = n - 1;
-    this.tailRisk = this.risk(this.tail, n, 0);
+    this.tailRisk = this.risk(this.tail, 0);
   }
 
   beforeMerge(rank: number): void {
     // A risk equal to `rank` is not yet a threat: merges of one rank go left to right, so the
     // tail may still merge into its left neighbour first; if it does not, the next rank (or
     // finish) gives it up.
-    while (this.tail >= 0 && this.tailRisk < rank) this.giveUpTail(this.lastRank + 1);
+    while (this.tail >= 0 && this.tailRisk < rank) this.giveUpTail();
     this.lastRank = rank;
   }
 
@@ -179,25 +175,28 @@ class Certifier {
     // the tail merged into its left neighbour: that new token is the tail now
     if (right === this.tail) {
       this.tail = left;
-      this.tailRisk = this.risk(left, this.certainEnd, rank + 1);
+      this.tailRisk = this.risk(left, rank + 1);
     }
   }
 
   finish(): void {
-    while (this.tail >= 0 && this.tailRisk !== Infinity) this.giveUpTail(this.lastRank + 1);
+    while (this.tail >= 0 && this.tailRisk !== Infinity) this.giveUpTail();
   }
 
-  private giveUpTail(since: number): void {
+  private giveUpTail(): void {
+    this.minRight = this.certainEnd - this.tail;
     this.certainEnd = this.tail;
     this.tail = prevOf[this.tail]!;
-    if (this.tail >= 0) this.tailRisk = this.risk(this.tail, this.certainEnd, since);
+    // its right neighbour matched the window up to the last rank merged
+    if (this.tail >= 0) this.tailRisk = this.risk(this.tail, this.lastRank + 1);
   }
 
-  // Lowest rank >= since of a merge (token at `pos`, y) where y can start at byte `end`.
-  private risk(pos: number, end: number, since: number): number {
+  // Lowest rank >= since of a merge (token at `pos`, y) where y can start at certainEnd.
+  private risk(pos: number, since: number): number {
     const { encoder, byteChars, pairRanks, stride, maxTokenBytes } = this.model;
     const { bytes, complete } = this.piece;
     const left = symbols[pos]! * stride;
+    const end = this.certainEnd;
     let best = Infinity;
     let spelled = "";
     for (let length = 1; length <= maxTokenBytes; length++) {
@@ -208,6 +207,7 @@ class Certifier {
         break;
       }
       spelled += byteChars[bytes[at]!]!;
+      if (length < this.minRight) continue;
       // the piece's last token always carries the end-of-word mark
       const id = encoder.get(complete && at === bytes.length - 1 ? spelled + "</w>" : spelled);
       if (id === undefined) continue;

@@ -72,7 +72,19 @@ export function fixLineBreaks(text: string): string {
 // A JavaScript string holds astral characters as valid surrogate pairs already (what ftfy's
 // pair-joining produces); any surrogate left alone becomes U+FFFD.
 export function fixSurrogates(text: string): string {
-  return text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd");
+  let out: string | undefined;
+  let last = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      i++; // a valid pair
+      continue;
+    }
+    out = (out ?? "") + text.slice(last, i) + "\ufffd";
+    last = i + 1;
+  }
+  return out === undefined ? text : out + text.slice(last);
 }
 
 // "\x1b[...m" and friends; Python's \d is any decimal digit.
