@@ -8,7 +8,12 @@ import type { Encode } from './encoders/types.ts';
 export interface Script extends ScriptSpec {
   /** Loads what the options ask for; the result answers batches of rows. */
   createEncoder: (options: CliOptions) => Promise<Encode>;
+  /** Rows handed to the encoder at once (it may split them into model batches of --batch-size). */
+  rowsPerCall: (batchSize: number) => number;
 }
+
+// However long the rows, one call never holds more than this much input.
+const MAX_CALL_BYTES = 16 * 1024 * 1024;
 
 export async function main(script: Script, argv: string[]): Promise<void> {
   // stdout carries result rows only: one stray line from a library (transformers.js
@@ -45,7 +50,14 @@ export async function main(script: Script, argv: string[]): Promise<void> {
 
   const nullAnswer = options.image.check ? '' : '[]';
   try {
-    await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, { ...options, name: script.name, nullAnswer, log });
+    await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, {
+      ...options,
+      batchSize: script.rowsPerCall(options.batchSize),
+      maxBatchBytes: MAX_CALL_BYTES,
+      name: script.name,
+      nullAnswer,
+      log,
+    });
   } catch (err) {
     return fail((err as Error).message);
   }

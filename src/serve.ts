@@ -2,7 +2,7 @@
 // Knows the UDF protocol, nothing about CLIP: the encoder is a plain function.
 
 import type { Writable } from 'node:stream';
-import { readBatches } from './protocol/framing.ts';
+import { readBatches, type FramingOptions } from './protocol/framing.ts';
 import type { Encode, Outcome } from './encoders/types.ts';
 import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
 import { formatArray } from './protocol/arrays.ts';
@@ -11,12 +11,10 @@ import { flush, writeText } from './protocol/output.ts';
 /** One input value: the un-escaped bytes of the argument, or null for a NULL. */
 export type Value = Buffer | null;
 
-export interface ServeOptions {
+export interface ServeOptions extends FramingOptions {
   name: string;
   /** The answer to a NULL row (the argument is Nullable(String)). */
   nullAnswer: string;
-  chunkHeader: boolean;
-  batchSize: number;
   onError: 'empty' | 'fail';
   log: (line: string) => void;
 }

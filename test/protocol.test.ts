@@ -31,7 +31,7 @@ async function* chunks(data: Buffer, cuts: number[]): AsyncGenerator<Buffer> {
 
 async function collect(data: Buffer, cuts: number[], chunkHeader: boolean, batchSize: number): Promise<Batch[]> {
   const out: Batch[] = [];
-  for await (const b of readBatches(chunks(data, cuts), { chunkHeader, batchSize })) out.push(b);
+  for await (const b of readBatches(chunks(data, cuts), { chunkHeader, batchSize, maxBatchBytes: 1 << 30 })) out.push(b);
   return out;
 }
 
@@ -99,6 +99,14 @@ describe('framing', () => {
         expect(mine.map((x) => x.firstRow)).toEqual(mine.map((_, i) => i * batchSize));
       }
     }
+  });
+
+  it('ends a batch early once its rows hold maxBatchBytes', async () => {
+    const data = Buffer.from('5\n' + ['aaaa', 'b', 'cccccc', 'dd', 'e'].join('\n') + '\n');
+    const batches: Batch[] = [];
+    for await (const b of readBatches(chunks(data, []), { chunkHeader: true, batchSize: 100, maxBatchBytes: 5 })) batches.push(b);
+    expect(batches.map((b) => b.rows.map(String))).toEqual([['aaaa', 'b'], ['cccccc'], ['dd', 'e']]);
+    expect(batches.map((b) => b.firstRow)).toEqual([0, 2, 3]);
   });
 
   it('answers an empty block with an empty batch', async () => {

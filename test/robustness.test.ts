@@ -104,8 +104,9 @@ describe('big inputs stay bounded', () => {
     const small = await measure(100);
     const big = await measure(1000);
     expect(big.inputMb).toBeGreaterThan(90);
-    // Holding the block would add at least its size (twice, as JS strings).
-    expect(big.peak - small.peak).toBeLessThan(big.inputMb / 2);
+    // Holding the block would add at least its size; measured: about half of it (one
+    // 16 MB call's rows, their decoded strings and the garbage V8 has not yet collected).
+    expect(big.peak - small.peak).toBeLessThan(big.inputMb * 0.75);
   });
 });
 

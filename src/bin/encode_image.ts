@@ -6,6 +6,7 @@ await main(
     name: 'encode_image',
     defaultBatch: 8,
     image: true,
+    rowsPerCall: (batchSize) => batchSize,
     createEncoder: (options) => (options.image.check ? createImageChecker(options) : createImageEncoder(options)),
   },
   process.argv.slice(2),

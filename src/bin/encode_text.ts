@@ -1,4 +1,14 @@
 import { main } from '../cli.ts';
 import { createTextEncoder } from '../encoders/text.ts';
 
-await main({ name: 'encode_text', defaultBatch: 32, image: false, createEncoder: createTextEncoder }, process.argv.slice(2));
+await main(
+  {
+    name: 'encode_text',
+    defaultBatch: 32,
+    image: false,
+    createEncoder: createTextEncoder,
+    // Several model batches per call, so rows of similar length can share one.
+    rowsPerCall: (batchSize) => batchSize * 8,
+  },
+  process.argv.slice(2),
+);

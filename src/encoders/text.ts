@@ -16,8 +16,16 @@ export async function createTextEncoder(options: EncoderOptions): Promise<Encode
   const [tokenizer, model] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options)]);
   return async (values) => {
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
-    const out = await model(paddedBatch(ids));
-    return rowsOf(out.text_embeds.data, values.length, options.normalize);
+    // Rows of similar length share a model batch, so little compute goes to padding;
+    // the causal mask makes a row's vector independent of its batch-mates.
+    const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
+    const vectors = new Array<Float32Array>(values.length);
+    for (let start = 0; start < order.length; start += options.batchSize) {
+      const slice = order.slice(start, start + options.batchSize);
+      const out = await model(paddedBatch(slice.map((i) => ids[i])));
+      rowsOf(out.text_embeds.data, slice.length, options.normalize).forEach((v, k) => (vectors[slice[k]] = v));
+    }
+    return vectors;
   };
 }
 

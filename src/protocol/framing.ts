@@ -9,7 +9,10 @@ import { LineSplitter } from './lines.ts';
 
 export interface FramingOptions {
   chunkHeader: boolean;
+  /** Most rows in one batch. */
   batchSize: number;
+  /** A batch also ends once its rows hold this many bytes, so huge rows cannot pile up. */
+  maxBatchBytes: number;
 }
 
 export interface Batch {
@@ -39,6 +42,8 @@ export async function* readBatches(input: AsyncIterable<Buffer | string>, option
 class BlockFramer {
   private readonly chunkHeader: boolean;
   private readonly batchSize: number;
+  private readonly maxBatchBytes: number;
+  private batchBytes = 0;
   private remaining = 0;
   private inBlock = false;
   private block = 0;
@@ -49,6 +54,7 @@ class BlockFramer {
   constructor(options: FramingOptions) {
     this.chunkHeader = options.chunkHeader;
     this.batchSize = options.batchSize;
+    this.maxBatchBytes = options.maxBatchBytes;
   }
 
   *line(line: Buffer): Generator<Batch> {
@@ -63,11 +69,12 @@ class BlockFramer {
     }
     if (!this.inBlock) this.startBlock();
     this.batch.push(line);
+    this.batchBytes += line.length;
     this.rowInBlock++;
     if (this.chunkHeader && --this.remaining === 0) {
       this.inBlock = false;
       yield this.take(true);
-    } else if (this.batch.length >= this.batchSize) {
+    } else if (this.batch.length >= this.batchSize || this.batchBytes >= this.maxBatchBytes) {
       yield this.take(false);
     }
   }
@@ -90,6 +97,7 @@ class BlockFramer {
   private take(endsBlock: boolean): Batch {
     const batch: Batch = { rows: this.batch, firstRow: this.batchStart, block: this.block, endsBlock };
     this.batch = [];
+    this.batchBytes = 0;
     this.batchStart = this.rowInBlock;
     return batch;
   }
