@@ -4,7 +4,7 @@
 // the benchmark's onnxruntime-node is the same version the scripts ship.
 
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,7 +21,14 @@ const common = {
   outdir: out,
 };
 
-await build({ ...common, entryPoints: { main: join(root, 'bench/main.ts') } });
+await build({ ...common, entryPoints: { main: join(root, 'bench/main.ts'), 'rss-probe': join(root, 'bench/rss-probe.ts') } });
+
+// A private copy of the scripts just built: dist/ is shared, and other work
+// rebuilds it (deleting it first) at any time; (b) and (d) run this copy.
+const snapshot = join(out, 'dist');
+rmSync(snapshot, { recursive: true, force: true });
+if (!existsSync(join(root, 'dist/encode_text.mjs'))) throw new Error('bench/build: dist/ is missing; run node build/bundle.mjs first');
+cpSync(join(root, 'dist'), snapshot, { recursive: true });
 
 // The in-process preprocessing probe imports src/image/, which may be mid-edit:
 // a failure here only drops that diagnostic, never the benchmark.

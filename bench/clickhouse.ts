@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Session } from 'chdb';
+import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { childrenMatching, memoryOf } from './proc.ts';
 import { since } from './stats.ts';
 
@@ -20,6 +21,9 @@ export interface ClickHouseRun {
   poolProcesses: number;
   /** Peak resident set of the pool process(es), bytes (the largest). */
   peakRss: number | null;
+  /** Share of the machine other processes used meanwhile (see load.ts). */
+  othersLoad: number;
+  attempts: number;
 }
 
 export interface ClickHouseResult {
@@ -34,13 +38,15 @@ function sqlString(text: string): string {
   return "'" + text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0') + "'";
 }
 
-export async function clickhouseRun(root: string, modelDir: string, threads: number, captions: string[], paths: string[]): Promise<ClickHouseResult> {
+export async function clickhouseRun(
+  root: string, modelDir: string, threads: number, captions: string[], paths: string[], tries: number, log: (line: string) => void, extraInstallArgs: string[] = [],
+): Promise<ClickHouseResult> {
   const base = join(root, '.cache/bench-ch');
   const scriptsDir = join(base, 'user_scripts');
   const configDir = join(base, 'config');
   rmSync(base, { recursive: true, force: true });
   mkdirSync(base, { recursive: true });
-  const installArgs = ['--model-dir', modelDir, '--pool-size', '1', '--threads', String(threads)];
+  const installArgs = ['--model-dir', modelDir, '--pool-size', '1', '--threads', String(threads), ...extraInstallArgs];
   execFileSync('bash', [join(root, 'install.sh'), '--scripts-dir', scriptsDir, '--config-dir', configDir, ...installArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
 
   const session = new Session(join(base, 'data'), {
@@ -52,15 +58,17 @@ export async function clickhouseRun(root: string, modelDir: string, threads: num
     session.query(`INSERT INTO bench_captions VALUES ${captions.map((c, i) => `(${i}, ${sqlString(c)})`).join(',')}`);
     session.query('CREATE TABLE bench_images (i UInt32, p String) ENGINE = Memory');
     session.query(`INSERT INTO bench_images VALUES ${paths.map((p, i) => `(${i}, ${sqlString(p)})`).join(',')}`);
-    const text = measure(session, 'encode_text', 'bench_captions', 'c', captions.length);
-    const image = measure(session, 'encode_image', 'bench_images', 'p', paths.length, paths[0]);
+    log('(c) encode_text');
+    const text = await measure(session, 'encode_text', 'bench_captions', 'c', captions.length, tries);
+    log('(c) encode_image');
+    const image = await measure(session, 'encode_image', 'bench_images', 'p', paths.length, tries, paths[0]);
     return { text, image, installArgs };
   } finally {
     session.close();
   }
 }
 
-function measure(session: Session, fn: string, table: string, column: string, rows: number, warmValue = 'warm up'): ClickHouseRun | { error: string } {
+async function measure(session: Session, fn: string, table: string, column: string, rows: number, tries: number, warmValue = 'warm up'): Promise<ClickHouseRun | { error: string }> {
   let coldQueryMs: number;
   try {
     const start = performance.now();
@@ -71,18 +79,27 @@ function measure(session: Session, fn: string, table: string, column: string, ro
     return { error: firstLines((err as Error).message) };
   }
   try {
-    const start = performance.now();
-    // The UDF runs once per row (the alias is computed once and used twice).
-    const out = session.query(
-      `SELECT sum(length(e)), countIf(length(e) = 0), count() FROM (SELECT ${fn}(${column}) AS e FROM ${table}) SETTINGS max_threads = 1`,
-      'TSV',
-    );
-    const ms = since(start);
-    const [total, empties, count] = out.trim().split('\t').map(Number);
-    if (count !== rows || total !== (rows - empties) * DIMS) throw new Error(`unexpected result ${out.trim()} for ${rows} rows`);
+    const best = await leastDisturbed(tries, async () => {
+      const load = startLoad();
+      const start = performance.now();
+      // The UDF runs once per row (the alias is computed once and used twice).
+      const out = session.query(
+        `SELECT sum(length(e)), countIf(length(e) = 0), count() FROM (SELECT ${fn}(${column}) AS e FROM ${table}) SETTINGS max_threads = 1`,
+        'TSV',
+      );
+      const ms = since(start);
+      const others = othersLoad(load);
+      const [total, empties, count] = out.trim().split('\t').map(Number);
+      if (count !== rows || total !== (rows - empties) * DIMS) throw new Error(`unexpected result ${out.trim()} for ${rows} rows`);
+      return { ms, empties, othersLoad: others };
+    });
+    if (best.empties === rows) throw new Error('every row was answered []');
     const pids = childrenMatching(process.pid, `${fn}.mjs`);
     const peaks = pids.map((pid) => memoryOf(pid)?.peakRss ?? 0);
-    return { items: rows, ms, rate: (rows * 1000) / ms, coldQueryMs, empties, poolProcesses: pids.length, peakRss: peaks.length ? Math.max(...peaks) : null };
+    return {
+      items: rows, ms: best.ms, rate: (rows * 1000) / best.ms, coldQueryMs, empties: best.empties, poolProcesses: pids.length,
+      peakRss: peaks.length ? Math.max(...peaks) : null, othersLoad: best.othersLoad, attempts: best.attempts,
+    };
   } catch (err) {
     return { error: firstLines((err as Error).message) };
   }

@@ -5,11 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { installAccepts, scriptAccepts } from './capabilities.ts';
 import { captions as makeCaptions } from './captions.ts';
 import { clickhouseRun } from './clickhouse.ts';
 import { coldStart } from './coldstart.ts';
 import { diagnostics } from './diagnostics.ts';
 import { machine, packageVersion } from './machine.ts';
+import { bareOnnxruntimeMemory } from './memory.ts';
 import { ensureModel } from './model.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { photos as makePhotos } from './photos.ts';
@@ -49,7 +51,8 @@ async function main(): Promise<void> {
   }
   const m = machine();
   const threads = m.cores;
-  const dist = join(root, 'dist');
+  // (b) and (d) run bench/build.mjs's private copy of dist/, which others may rebuild meanwhile.
+  const dist = fileURLToPath(new URL('./dist/', import.meta.url));
   log(`${m.cores} cores (${m.cpu}), load average ${m.loadAvgStart.join(' ')}`);
 
   const model = await ensureModel(options.modelDir, options.generated, log);
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
   const captions = makeCaptions(options.texts, options.seed);
   const photos = await makePhotos(options.images, options.seed, join(root, '.cache/bench-inputs'), log);
   const paths = photos.map((p) => p.path);
-  const { tokenize, untruncatedLength } = await loadTokenizer(model.dir);
+  const tokenize = await loadTokenizer(model.dir);
   const tokenIds = captions.map(tokenize);
   const lengths = tokenIds.map((ids) => ids.length);
   const bySize = [...photos].sort((a, b) => a.width * a.height - b.width * b.height);
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
     captions: captions.length,
     tokens: {
       min: Math.min(...lengths), median: median(lengths), p90: percentile(lengths, 90), max: Math.max(...lengths),
-      truncated: captions.filter((c) => untruncatedLength(c) > CONTEXT).length,
+      truncated: lengths.filter((n) => n === CONTEXT).length,
     },
     photos: photos.length,
     jpeg: photos.filter((p) => p.format === 'jpeg').length,
@@ -79,29 +82,39 @@ async function main(): Promise<void> {
   log(`inputs: ${captions.length} captions (median ${inputs.tokens.median} tokens), ${photos.length} photos (${inputs.megabytes.toFixed(1)} MB)`);
 
   log('(a) raw text tower');
-  const rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads));
+  const rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads, options.tries));
   log('(a) raw vision tower');
-  const rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads));
+  const rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads, options.tries));
+
+  log('(e) memory floor: a bare onnxruntime-node process per tower');
+  const memoryFloor = {
+    text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
+    vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
+  };
 
   const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads)];
+  // A newer encode_image reads files only below directories it is given.
+  const photoDir = dirname(paths[0]);
+  const imageArgs = scriptAccepts(dist, 'encode_image', '--allow-dir') ? [...scriptArgs, '--allow-dir', photoDir] : scriptArgs;
+  const installExtra = installAccepts(root, '--allow-dir') ? ['--allow-dir', photoDir] : [];
   log('(b) encode_text over a pipe');
-  const pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH)));
+  const pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH), options.tries));
   log('(b) encode_image over a pipe');
-  const pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', scriptArgs, paths, paths.slice(0, IMAGE_BATCH)));
+  const pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, IMAGE_BATCH), options.tries));
 
   log(`(d) cold starts (${options.coldRuns} each)`);
   const jpegs = bySize.filter((p) => p.format === 'jpeg');
   const coldPhoto = (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path;
   const cold = {
     text: await coldStart(dist, 'encode_text', scriptArgs, 'a photo of a cat', options.coldRuns),
-    image: await coldStart(dist, 'encode_image', scriptArgs, coldPhoto, options.coldRuns),
+    image: await coldStart(dist, 'encode_image', imageArgs, coldPhoto, options.coldRuns),
   };
   for (const [name, c] of Object.entries(cold)) if (c.error) log(`(d) ${name} FAILED: ${c.error}`);
 
   let clickhouse: Results['clickhouse'] = null;
   if (options.clickhouse) {
     log('(c) embedded ClickHouse (install.sh, chDB session, warm pool)');
-    clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths));
+    clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths, options.tries, log, installExtra));
   }
 
   log('diagnostics: tokenizing, printing, preprocessing');
@@ -115,12 +128,13 @@ async function main(): Promise<void> {
       chdb: packageVersion(root, 'chdb'),
     },
     model,
-    run: { quick: options.quick, threads, seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+    run: { quick: options.quick, threads, tries: options.tries, textArgs: scriptArgs, imageArgs, installArgs: installExtra, seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     inputs,
     raw: { text: rawT, vision: rawV },
     pipe: { text: pipeText, image: pipeImage },
     clickhouse,
     cold,
+    memoryFloor,
     diagnostics: diag,
   };
   process.stdout.write(render(results) + '\n' + json(results) + '\n');

@@ -32,7 +32,7 @@ function size(r: Rng): [number, number] {
 }
 
 export async function photos(count: number, seed: number, dir: string, log: (line: string) => void): Promise<Photo[]> {
-  const folder = join(dir, `photos-seed${seed}`);
+  const folder = join(dir, `photos-v2-seed${seed}`);
   mkdirSync(folder, { recursive: true });
   const r = rng(seed * 104729 + 3);
   const out: Photo[] = [];
@@ -75,7 +75,7 @@ function paint(width: number, height: number, r: Rng): Buffer {
   for (let s = 0; s < shapes; s++) shape(px, width, height, r);
   // Sensor-like noise from a fast inline generator (the seeded one is too slow per pixel).
   let state = Math.floor(r() * 0xffffffff) | 1;
-  const sigma = 2 + r() * 5;
+  const sigma = 5 + r() * 6;
   for (let i = 0; i < px.length; i++) {
     state ^= state << 13; state ^= state >>> 17; state ^= state << 5;
     const u = ((state >>> 0) / 4294967296 + ((state >>> 8) & 0xff) / 256 - 1) * 2.45; // ~N(0,1)

@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import ort from 'onnxruntime-node';
 import { towerFile } from '../src/model/files.ts';
+import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { rng } from './rng.ts';
 import { since } from './stats.ts';
 
@@ -18,6 +19,10 @@ export interface RawResult {
   /** Items per second. */
   rate: number;
   loadMs: number;
+  /** Share of the machine other processes used meanwhile (see load.ts). */
+  othersLoad: number;
+  /** Timed runs made to find a clean one (see load.ts). */
+  attempts?: number;
 }
 
 function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
@@ -50,29 +55,30 @@ export interface RawText {
   inOrder: RawResult;
 }
 
-export async function rawText(modelDir: string, tokenIds: number[][], threads = cpus().length): Promise<RawText> {
+export async function rawText(modelDir: string, tokenIds: number[][], threads = cpus().length, tries = 1): Promise<RawText> {
   const loadStart = performance.now();
   const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads));
   const loadMs = since(loadStart);
   try {
-    const run = async (rows: number[][][]) => {
+    const run = async (rows: number[][][]): Promise<RawResult> => {
+      const load = startLoad();
       const start = performance.now();
       for (const b of rows) await session.run(textFeeds(session, b), ['text_embeds']);
-      return since(start);
+      const ms = since(start);
+      return { items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
     };
     const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), TEXT_BATCH);
     // Warm-up: a short and a long batch, so both shapes' kernels are ready.
     await run([sortedBatches[0], sortedBatches[sortedBatches.length - 1]]);
-    const sortedMs = await run(sortedBatches);
-    const inOrderMs = await run(batches(tokenIds, TEXT_BATCH));
-    const result = (ms: number): RawResult => ({ items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs });
-    return { sorted: result(sortedMs), inOrder: result(inOrderMs) };
+    const sorted = await leastDisturbed(tries, () => run(sortedBatches));
+    const inOrder = await leastDisturbed(tries, () => run(batches(tokenIds, TEXT_BATCH)));
+    return { sorted, inOrder };
   } finally {
     await session.release();
   }
 }
 
-export async function rawVision(modelDir: string, images: number, threads = cpus().length): Promise<RawResult> {
+export async function rawVision(modelDir: string, images: number, threads = cpus().length, tries = 1): Promise<RawResult> {
   const loadStart = performance.now();
   const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads));
   const loadMs = since(loadStart);
@@ -81,10 +87,13 @@ export async function rawVision(modelDir: string, images: number, threads = cpus
     const pixels = new Float32Array(IMAGE_BATCH * 3 * 224 * 224).map(() => (r() - 0.5) * 4);
     const feed = (n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
     await session.run(feed(IMAGE_BATCH), ['image_embeds']); // warm-up
-    const start = performance.now();
-    for (let done = 0; done < images; done += IMAGE_BATCH) await session.run(feed(Math.min(IMAGE_BATCH, images - done)), ['image_embeds']);
-    const ms = since(start);
-    return { items: images, ms, rate: (images * 1000) / ms, loadMs };
+    return await leastDisturbed(tries, async () => {
+      const load = startLoad();
+      const start = performance.now();
+      for (let done = 0; done < images; done += IMAGE_BATCH) await session.run(feed(Math.min(IMAGE_BATCH, images - done)), ['image_embeds']);
+      const ms = since(start);
+      return { items: images, ms, rate: (images * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
+    });
   } finally {
     await session.release();
   }

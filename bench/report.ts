@@ -6,6 +6,7 @@ import type { Diagnostics } from './diagnostics.ts';
 import type { Machine } from './machine.ts';
 import type { ModelInfo } from './model.ts';
 import type { PipeResult } from './pipe.ts';
+import type { Memory } from './proc.ts';
 import type { RawResult, RawText } from './raw.ts';
 
 export type Failed = { error: string };
@@ -26,12 +27,13 @@ export interface Results {
   machine: Machine;
   versions: Record<string, string>;
   model: ModelInfo;
-  run: { quick: boolean; threads: number; seconds: number; loadAvgEnd: number[] };
+  run: { quick: boolean; threads: number; tries: number; textArgs: string[]; imageArgs: string[]; installArgs: string[]; seconds: number; loadAvgEnd: number[] };
   inputs: InputsInfo;
   raw: { text: Maybe<RawText>; vision: Maybe<RawResult> };
   pipe: { text: Maybe<PipeResult>; image: Maybe<PipeResult> };
   clickhouse: Maybe<ClickHouseResult> | null;
   cold: { text: ColdResult; image: ColdResult };
+  memoryFloor: { text: Maybe<Memory>; vision: Maybe<Memory> };
   diagnostics: Maybe<Diagnostics>;
 }
 
@@ -40,6 +42,7 @@ export const TARGETS = { textRatio: 0.95, imageRatio: 0.85, coldStartMs: 1000, r
 const ok = <T extends object>(x: Maybe<T> | null | undefined): x is T => x != null && !('error' in x);
 const mb = (bytes: number | null | undefined) => (bytes == null ? '-' : `${Math.round(bytes / 1e6)} MB`);
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+const signed = (x: number, digits = 1) => (x >= 0 ? '+' : '') + f(x, digits);
 const verdict = (pass: boolean) => (pass ? 'ok' : 'MISS');
 
 function table(rows: string[][]): string {
@@ -47,33 +50,47 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ').trimEnd()).join('\n');
 }
 
-function rateRow(label: string, r: Maybe<{ rate: number }> | null | undefined, ceiling: number | null, target: number | null): string[] {
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+/** Failures named in the tables, spelled out in full under them. */
+let failures: string[] = [];
+
+function failed(label: string, error: string): string[] {
+  failures.push(`${label.trim()}: ${error}`);
+  return [label, `FAILED (${failures.length}): ${error.slice(0, 70)}...`];
+}
+
+function rateRow(label: string, r: Maybe<{ rate: number; othersLoad: number; attempts?: number }> | null | undefined, ceiling: number | null, target: number | null): string[] {
   if (r == null) return [label, 'skipped'];
-  if (!ok(r)) return [label, `FAILED: ${(r as Failed).error}`];
+  if (!ok(r)) return failed(label, (r as Failed).error);
   const ratio = ceiling ? r.rate / ceiling : NaN;
-  return [label, f(r.rate), f(1000 / r.rate, 2), `${f(ratio, 2)}x`, target === null ? '' : `>= ${target}x`, target === null ? '' : verdict(ratio >= target)];
+  return [label, f(r.rate), f(1000 / r.rate, 2), `${f(ratio, 2)}x`, target === null ? '' : `>= ${target}x`, target === null ? '' : verdict(ratio >= target), pct(r.othersLoad) + ((r.attempts ?? 1) > 1 ? ` (best of ${r.attempts})` : '')];
 }
 
 export function render(res: Results): string {
   const { machine: m, model, inputs } = res;
   const out: string[] = [];
+  failures = [];
   out.push(`clickhouse-clip bench: ${m.cores} cores, ${m.cpu}, ${m.memoryGiB} GiB, node ${m.node}, onnxruntime-node ${m.onnxruntime}` +
     `, transformers.js ${res.versions.transformers}, sharp ${res.versions.sharp}, chdb ${res.versions.chdb}`);
   out.push(`model: ${model.dir} (${model.name})${model.randomWeights ? ': RANDOM WEIGHTS, ViT-B/32 shapes (speed is right, vectors mean nothing)' : ''}`);
   out.push(`inputs${res.run.quick ? ' (--quick)' : ''}: ${inputs.captions} LAION-like captions (tokens incl. start/end: min ${inputs.tokens.min}, median ${inputs.tokens.median}, ` +
-    `p90 ${inputs.tokens.p90}, max ${inputs.tokens.max}; ${inputs.tokens.truncated} cut to 77), ${inputs.photos} photos (${inputs.jpeg} JPEG, ${inputs.png} PNG, ` +
+    `p90 ${inputs.tokens.p90}, max ${inputs.tokens.max}; ${inputs.tokens.truncated} at the 77 cap), ${inputs.photos} photos (${inputs.jpeg} JPEG, ${inputs.png} PNG, ` +
     `${inputs.smallest} to ${inputs.largest}, ${f(inputs.megabytes)} MB)`);
-  out.push(`threads: ${res.run.threads} intra-op everywhere; load average at start ${m.loadAvgStart.join(' ')}, at end ${res.run.loadAvgEnd.join(' ')}` +
-    (m.loadAvgStart[0] > 0.5 ? '  (WARNING: the machine was busy; every number is skewed)' : ''));
+  const disturbed = maxOthers(res);
+  out.push(`threads: ${res.run.threads} intra-op everywhere; load average at start ${m.loadAvgStart.join(' ')}, at end ${res.run.loadAvgEnd.join(' ')}`);
+  out.push(`scripts: encode_text ${res.run.textArgs.join(' ')}; encode_image ${res.run.imageArgs.join(' ')}`);
+  if (disturbed > 0.05) out.push(`WARNING: other processes used up to ${pct(disturbed)} of the machine during a timed run (see 'others'); those numbers are low`);
   out.push('');
 
   const rawText = ok(res.raw.text) ? res.raw.text : null;
   const ch = ok(res.clickhouse) ? res.clickhouse : null;
-  const chText = res.clickhouse === null ? null : ch ? ch.text : res.clickhouse;
-  const chImage = res.clickhouse === null ? null : ch ? ch.image : res.clickhouse;
+  const chFailed = res.clickhouse as Failed;
+  const chText: Maybe<ClickHouseRun> | null = res.clickhouse === null ? null : ch ? ch.text : chFailed;
+  const chImage: Maybe<ClickHouseRun> | null = res.clickhouse === null ? null : ch ? ch.image : chFailed;
   const textCeiling = rawText?.sorted.rate ?? null;
   out.push(table([
-    [`TEXT (${inputs.captions} captions)`, 'items/s', 'ms/item', 'vs (a)', 'target', ''],
+    [`TEXT (${inputs.captions} captions)`, 'items/s', 'ms/item', 'vs (a)', 'target', '', 'others'],
     rateRow('(a) raw text tower, sorted by length, batch 32', rawText ? rawText.sorted : res.raw.text as Failed, textCeiling, null),
     rateRow('    raw, input order, batch 32 (what batching costs)', rawText ? rawText.inOrder : null, textCeiling, null),
     rateRow('(b) dist/encode_text.mjs over a pipe, one block', res.pipe.text, textCeiling, TARGETS.textRatio),
@@ -82,18 +99,19 @@ export function render(res: Results): string {
   out.push('');
   const visionCeiling = ok(res.raw.vision) ? res.raw.vision.rate : null;
   out.push(table([
-    [`IMAGES (${inputs.photos} photos)`, 'items/s', 'ms/item', 'vs (a)', 'target', ''],
+    [`IMAGES (${inputs.photos} photos)`, 'items/s', 'ms/item', 'vs (a)', 'target', '', 'others'],
     rateRow('(a) raw vision tower, batch 8, pixels ready', res.raw.vision, visionCeiling, null),
     rateRow('(b) dist/encode_image.mjs over a pipe, one block', res.pipe.image, visionCeiling, TARGETS.imageRatio),
     rateRow('(c) encode_image in chDB, warm pool, max_threads 1', chImage, visionCeiling, TARGETS.imageRatio),
   ]));
+  out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number; up to ${res.run.tries} runs, the least disturbed kept)`);
   for (const [name, r] of [['encode_text', res.pipe.text], ['encode_image', res.pipe.image], ['chDB encode_image', chImage]] as const) {
     if (ok(r) && (r as { empties: number }).empties > 0) out.push(`  NOTE: ${name} answered [] for ${(r as { empties: number }).empties} rows`);
   }
   out.push('');
 
   const coldRow = (label: string, c: ColdResult, rawLoad: number | undefined): string[] => {
-    if (c.error && c.runs.length === 0) return [label, `FAILED: ${c.error}`];
+    if (c.error && c.runs.length === 0) return failed(label, c.error);
     return [label, `${f(c.median, 0)} ms`, c.runs.map((x) => f(x, 0)).join(' / '), `${f(c.importMs, 0)} ms`,
       rawLoad ? `${f(rawLoad, 0)} ms` : '-', rawLoad ? `${f(c.median / rawLoad, 2)}x` : '-', `<= ${TARGETS.coldStartMs} ms`, verdict(c.median <= TARGETS.coldStartMs)];
   };
@@ -110,41 +128,57 @@ export function render(res: Results): string {
   out.push('    "import only" = spawn to exit of `--help` (node start + loading the bundle); "(a) load" = InferenceSession.create in (a)');
   out.push('');
 
-  const rssRow = (label: string, peak: number | null | undefined, weights: number): string[] => {
+  const rssRow = (label: string, peak: number | null | undefined, steady: number | null | undefined, weights: number, target: boolean): string[] => {
     if (peak == null) return [label, 'not measured'];
     const ratio = peak / weights;
-    return [label, mb(peak), mb(weights), `${f(ratio, 2)}x`, `<= ${TARGETS.rssRatio}x`, verdict(ratio <= TARGETS.rssRatio)];
+    return [label, mb(peak), mb(steady), mb(weights), `${f(ratio, 2)}x`, target ? `<= ${TARGETS.rssRatio}x` : '', target ? verdict(ratio <= TARGETS.rssRatio) : ''];
   };
-  const pipePeak = (r: Maybe<PipeResult>) => (ok(r) ? r.peakRss : null);
+  const pipeMem = (r: Maybe<PipeResult>) => (ok(r) ? r : { peakRss: null, rss: null });
   const chPeak = (r: Maybe<ClickHouseRun> | null) => (r && ok(r) ? r.peakRss : null);
+  const floor = (r: Maybe<Memory>) => (ok(r) ? r : { peakRss: null, rss: null });
   out.push(table([
-    ['PEAK RSS per process (VmHWM)', 'peak', 'weights', 'ratio', 'target', ''],
-    rssRow('(e) encode_text, after (b)', pipePeak(res.pipe.text), model.textWeightBytes),
-    rssRow('(e) encode_image, after (b)', pipePeak(res.pipe.image), model.visionWeightBytes),
-    rssRow('    encode_text chDB pool process, after (c)', chPeak(chText as Maybe<ClickHouseRun> | null), model.textWeightBytes),
-    rssRow('    encode_image chDB pool process, after (c)', chPeak(chImage as Maybe<ClickHouseRun> | null), model.visionWeightBytes),
+    ['PEAK RSS per process (VmHWM)', 'peak', 'now', 'weights', 'peak/weights', 'target', ''],
+    rssRow('(e) encode_text, after (b)', pipeMem(res.pipe.text).peakRss, pipeMem(res.pipe.text).rss, model.textWeightBytes, true),
+    rssRow('(e) encode_image, after (b)', pipeMem(res.pipe.image).peakRss, pipeMem(res.pipe.image).rss, model.visionWeightBytes, true),
+    rssRow('    encode_text chDB pool process, after (c)', chPeak(chText), null, model.textWeightBytes, true),
+    rssRow('    encode_image chDB pool process, after (c)', chPeak(chImage), null, model.visionWeightBytes, true),
+    rssRow('    floor: bare onnxruntime-node, text tower', floor(res.memoryFloor.text).peakRss, floor(res.memoryFloor.text).rss, model.textWeightBytes, false),
+    rssRow('    floor: bare onnxruntime-node, vision tower', floor(res.memoryFloor.vision).peakRss, floor(res.memoryFloor.vision).rss, model.visionWeightBytes, false),
   ]));
+  out.push('    floor = a node process that only creates the InferenceSession and runs one full batch (32x77 tokens / 8 images)');
   out.push('');
 
   out.push('WHERE THE TIME GOES (per item)');
   const d = ok(res.diagnostics) ? res.diagnostics : null;
   if (rawText) {
-    out.push(`  text: raw ${f(1000 / rawText.sorted.rate, 2)} ms sorted; input-order batching +${f(1000 / rawText.inOrder.rate - 1000 / rawText.sorted.rate, 2)} ms` +
-      (ok(res.pipe.text) ? `; pipe total +${f(1000 / res.pipe.text.rate - 1000 / rawText.sorted.rate, 2)} ms over raw` : '') +
+    out.push(`  text: raw ${f(1000 / rawText.sorted.rate, 2)} ms sorted; input-order batching ${signed(1000 / rawText.inOrder.rate - 1000 / rawText.sorted.rate, 2)} ms` +
+      (ok(res.pipe.text) ? `; pipe ${signed(1000 / res.pipe.text.rate - 1000 / rawText.sorted.rate, 2)} ms over raw sorted, ${signed(1000 / res.pipe.text.rate - 1000 / rawText.inOrder.rate, 2)} ms over raw in input order` : '') +
       (d ? `; of which tokenizing ${f(d.tokenizeMsPerRow, 3)} ms, printing the 512-vector ${f(d.formatMsPerRow, 3)} ms` : ''));
   }
   if (rawVision) {
     const pre = d && ok(d.preprocess) ? d.preprocess : null;
     out.push(`  images: raw ${f(1000 / rawVision.rate, 1)} ms` +
-      (ok(res.pipe.image) ? `; pipe total +${f(1000 / res.pipe.image.rate - 1000 / rawVision.rate, 1)} ms over raw` : '') +
+      (ok(res.pipe.image) ? `; pipe total ${signed(1000 / res.pipe.image.rate - 1000 / rawVision.rate, 1)} ms over raw` : '') +
       (pre ? `; src/image preprocessing alone ${f(pre.msPerImage, 1)} ms (${Object.entries(pre.byFormat).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}; largest ${f(pre.largestMs, 0)} ms)` : '') +
       (d && !ok(d.preprocess) ? `; src/image preprocessing could not run: ${(d.preprocess as Failed).error}` : '') +
       (d ? `; sharp decode+resize for scale ${f(d.sharpMsPerImage, 1)} ms` : ''));
   }
   if (!d && res.diagnostics) out.push(`  diagnostics failed: ${(res.diagnostics as Failed).error}`);
   out.push('');
+  if (failures.length) {
+    out.push('FAILURES');
+    failures.forEach((e, i) => out.push(`  (${i + 1}) ${e}`));
+    out.push('');
+  }
   out.push(`total ${f(res.run.seconds, 0)} s`);
   return out.join('\n');
+}
+
+function maxOthers(res: Results): number {
+  const runs: Array<Maybe<{ othersLoad: number }> | null> = [res.pipe.text, res.pipe.image, res.raw.vision];
+  if (ok(res.raw.text)) runs.push(res.raw.text.sorted, res.raw.text.inOrder);
+  if (ok(res.clickhouse)) runs.push(res.clickhouse.text, res.clickhouse.image);
+  return Math.max(0, ...runs.map((r) => (ok(r) ? r.othersLoad : 0)));
 }
 
 export function json(res: Results): string {

@@ -1,0 +1,19 @@
+// Bundled on its own (see build.mjs) and run as a child process by memory.ts: the
+// peak RSS of a bare onnxruntime-node process that loads one tower and runs one
+// full batch. The floor for (e): what the scripts add on top is theirs.
+// Usage: node rss-probe.mjs TOWER_FILE text|vision THREADS  -> prints {"peakRss":..,"rss":..}
+
+import ort from 'onnxruntime-node';
+import { memoryOf } from './proc.ts';
+
+const [file, tower, threads] = process.argv.slice(2);
+const session = await ort.InferenceSession.create(file, { intraOpNumThreads: Number(threads), interOpNumThreads: 1 });
+if (tower === 'text') {
+  const [n, width] = [32, 77];
+  const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', new BigInt64Array(n * width).fill(320n), [n, width]) };
+  if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(n * width).fill(1n), [n, width]);
+  await session.run(feeds);
+} else {
+  await session.run({ pixel_values: new ort.Tensor('float32', new Float32Array(8 * 3 * 224 * 224), [8, 3, 224, 224]) });
+}
+process.stdout.write(JSON.stringify(memoryOf(process.pid)) + '\n', () => process.exit(0));
