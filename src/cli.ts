@@ -12,8 +12,9 @@ export interface Script extends ScriptSpec {
   rowsPerCall: (batchSize: number) => number;
 }
 
-// However long the rows, one call never holds more than this much input.
-const MAX_CALL_BYTES = 16 * 1024 * 1024;
+// However long the rows, one call never holds more than this much input (two calls
+// are in flight at a time).
+const MAX_CALL_BYTES = 8 * 1024 * 1024;
 
 export async function main(script: Script, argv: string[]): Promise<void> {
   // stdout carries result rows only: one stray line from a library (transformers.js

@@ -2,7 +2,7 @@
 // Knows the UDF protocol, nothing about CLIP: the encoder is a plain function.
 
 import type { Writable } from 'node:stream';
-import { readBatches, type FramingOptions } from './protocol/framing.ts';
+import { readBatches, type Batch, type FramingOptions } from './protocol/framing.ts';
 import type { Encode, Outcome } from './encoders/types.ts';
 import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
 import { formatArray } from './protocol/arrays.ts';
@@ -22,38 +22,57 @@ export interface ServeOptions extends FramingOptions {
 export class RowFailure extends Error {}
 
 export async function serve(input: AsyncIterable<Buffer>, output: Writable, encode: Encode, options: ServeOptions): Promise<void> {
-  for await (const batch of readBatches(input, options)) {
-    const values = batch.rows.map((row, i) => parseValue(row, batch.block, batch.firstRow + i));
-    const nonNull = values.filter((v): v is Buffer => v !== null);
-    const encoded = nonNull.length > 0 ? await encode(nonNull) : [];
-    if (encoded.length !== nonNull.length) {
-      throw new Error(`internal error: the encoder answered ${encoded.length} rows for ${nonNull.length}`);
-    }
-    let next = 0;
-    let text = '';
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] === null) {
-        text += options.nullAnswer + '\n';
-        continue;
-      }
-      const outcome: Outcome = encoded[next++];
-      if (outcome instanceof Float32Array) {
-        text += formatArray(outcome) + '\n';
-        continue;
-      }
-      if (typeof outcome === 'string') {
-        text += escapeField(Buffer.from(outcome)).toString() + '\n';
-        continue;
-      }
-      const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
-      if (options.onError === 'fail') throw new RowFailure(`${where}: ${outcome.error}`);
-      options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
-      text += '[]\n';
-    }
-    await writeText(output, text);
+  // Two batches in flight: while the model runs one, the next is read, decoded and
+  // preprocessed (the encoders serialize the model runs themselves). Answers are
+  // written strictly in order.
+  let pending: Array<{ batch: Batch; answer: Promise<string> }> = [];
+  const writeOldest = async () => {
+    const { batch, answer } = pending.shift()!;
+    await writeText(output, await answer);
     if (batch.endsBlock) await flush(output);
+  };
+  for await (const batch of readBatches(input, options)) {
+    const answer = answerBatch(batch, encode, options);
+    answer.catch(() => {}); // awaited in order below; this only silences an early rejection
+    pending.push({ batch, answer });
+    // A pool sends the next block only after every answer of this one: finish it now.
+    if (batch.endsBlock) while (pending.length > 0) await writeOldest();
+    else if (pending.length > 1) await writeOldest();
   }
+  while (pending.length > 0) await writeOldest();
+  pending = [];
   await flush(output);
+}
+
+async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions): Promise<string> {
+  const values = batch.rows.map((row, i) => parseValue(row, batch.block, batch.firstRow + i));
+  const nonNull = values.filter((v): v is Buffer => v !== null);
+  const encoded = nonNull.length > 0 ? await encode(nonNull) : [];
+  if (encoded.length !== nonNull.length) {
+    throw new Error(`internal error: the encoder answered ${encoded.length} rows for ${nonNull.length}`);
+  }
+  let next = 0;
+  let text = '';
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) {
+      text += options.nullAnswer + '\n';
+      continue;
+    }
+    const outcome: Outcome = encoded[next++];
+    if (outcome instanceof Float32Array) {
+      text += formatArray(outcome) + '\n';
+      continue;
+    }
+    if (typeof outcome === 'string') {
+      text += escapeField(Buffer.from(outcome)).toString() + '\n';
+      continue;
+    }
+    const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
+    if (options.onError === 'fail') throw new RowFailure(`${where}: ${outcome.error}`);
+    options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
+    text += '[]\n';
+  }
+  return text;
 }
 
 function parseValue(row: Buffer, block: number, index: number): Value {

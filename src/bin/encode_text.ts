@@ -7,8 +7,8 @@ await main(
     defaultBatch: 32,
     image: false,
     createEncoder: createTextEncoder,
-    // Several model batches per call, so rows of similar length can share one.
-    rowsPerCall: (batchSize) => batchSize * 8,
+    // Many model batches per call, so rows of similar length can share one.
+    rowsPerCall: (batchSize) => batchSize * 32,
   },
   process.argv.slice(2),
 );

@@ -4,7 +4,8 @@
 
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { ImageOptions } from '../options.ts';
-import { SourceError, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
+import { availableParallelism } from 'node:os';
+import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -18,6 +19,8 @@ export function pixelLoader(options: ImageOptions): PixelLoader {
     maxBytes: options.maxBytes,
     totalTimeoutMs: options.timeoutMs,
   });
+  // Fetches may wait on the network in numbers; decodes are CPU and memory bound.
+  const decoding = createLimiter(availableParallelism());
   return async (value, pixels, index) => {
     const started = Date.now();
     try {
@@ -31,7 +34,7 @@ export function pixelLoader(options: ImageOptions): PixelLoader {
       }
       // One budget per row: what the fetch used is gone for decoding.
       const left = Math.max(1, options.timeoutMs - (Date.now() - started));
-      await preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
+      await decoding(() => preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left }));
       return null;
     } catch (err) {
       if (err instanceof SourceError) return err.message;

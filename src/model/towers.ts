@@ -33,5 +33,12 @@ export async function loadTower(tower: Tower, options: EncoderOptions): Promise<
     local_files_only: true,
     session_options: { intraOpNumThreads: options.threads, interOpNumThreads: 1 },
   });
-  return (feeds) => (model as unknown as TowerModel)(feeds);
+  // One run at a time: two would only fight over the same intra-op threads, while
+  // the caller prepares the next batch on the side.
+  let last: Promise<unknown> = Promise.resolve();
+  return (feeds) => {
+    const run = last.then(() => (model as unknown as TowerModel)(feeds));
+    last = run.catch(() => {});
+    return run;
+  };
 }

@@ -9,7 +9,7 @@ export {
 export type { ResolvedAddress, Resolver, SourcePolicy } from './policy.ts';
 export { readSource, readSources, sourceKind } from './read.ts';
 export type { ReadSourcesOptions, SourceKind } from './read.ts';
-export { mapLimit } from './limit.ts';
+export { createLimiter, mapLimit } from './limit.ts';
 export { classifyAddress, refuseAddress } from './address.ts';
 export type { AddressKind } from './address.ts';
 export { inspectImage } from './guard.ts';
