@@ -31,7 +31,13 @@ export async function loadTower(tower: Tower, options: EncoderOptions): Promise<
     dtype: options.dtype,
     device: 'cpu',
     local_files_only: true,
-    session_options: { intraOpNumThreads: options.threads, interOpNumThreads: 1 },
+    session_options: {
+      intraOpNumThreads: options.threads,
+      interOpNumThreads: 1,
+      // Waiting vision threads must not spin: they would burn the cores that decode the
+      // next batch meanwhile (bench: 0.75x -> 0.84x of raw). Text has nothing to overlap.
+      ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    },
   });
   // One run at a time: two would only fight over the same intra-op threads, while
   // the caller prepares the next batch on the side.
