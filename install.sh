@@ -30,6 +30,8 @@ encode_image_check).
   --pool-size N         processes per function in the pool (default: from the core count)
   --threads N           onnxruntime threads per process (default: cores / pool size)
   --dtype T             fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
+  --device D            cpu, webgpu, cuda or auto (default: detected; auto falls back to the
+                        CPU at run time, saying why once on stderr)
   --batch-size N        rows per model run (default 32 for text, 8 for images)
   --user-files-dir DIR  the server's user_files_path: encode_image may read files below it
                         (default /var/lib/clickhouse/user_files; relative paths resolve there)
@@ -60,6 +62,7 @@ type=executable_pool
 pool_size=
 threads=
 dtype=fp32
+device=
 batch_size=
 user_files_dir=/var/lib/clickhouse/user_files
 allow_dirs=()
@@ -71,7 +74,7 @@ node_bin=
 owner=
 uninstall=0
 
-takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --batch-size --user-files-dir --allow-dir --allow-url --max-bytes --max-pixels --image-timeout-ms --node --owner "
+takes_value=" --scripts-dir --config-dir --model-dir --model --hub-url --type --pool-size --threads --dtype --device --batch-size --user-files-dir --allow-dir --allow-url --max-bytes --max-pixels --image-timeout-ms --node --owner "
 while [ $# -gt 0 ]; do
   opt=${1%%=*}
   case $opt in
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --pool-size) pool_size=$val ;;
     --threads) threads=$val ;;
     --dtype) dtype=$val ;;
+    --device) device=$val ;;
     --batch-size) batch_size=$val ;;
     --user-files-dir) user_files_dir=$val ;;
     --allow-dir) allow_dirs+=("$val") ;;
@@ -125,6 +129,7 @@ fi
 
 case $type in executable|executable_pool) ;; *) die "expected executable or executable_pool for --type but received '$type'" ;; esac
 case $dtype in fp32|fp16|q8|int8|uint8|q4|q4f16|bnb4) ;; *) die "expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 for --dtype but received '$dtype'" ;; esac
+case $device in ''|cpu|webgpu|cuda|auto) ;; *) die "expected one of cpu, webgpu, cuda, auto for --device but received '$device'" ;; esac
 [ -z "$pool_size" ] || positive --pool-size "$pool_size"
 [ -z "$threads" ] || positive --threads "$threads"
 [ -z "$batch_size" ] || positive --batch-size "$batch_size"
@@ -145,9 +150,30 @@ for f in encode_text.mjs encode_image.mjs download_model.mjs verify.mjs node_mod
   [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'npm ci && npm run build' first"
 done
 
+# The GPU paths onnxruntime-node can take: WebGPU (bundled, runs on Vulkan) and
+# CUDA (only where its provider libraries were installed next to it).
+ort_bin=$dist/node_modules/onnxruntime-node/bin/napi-v6/linux/x64
+if [ -z "$device" ]; then
+  gpu=
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then gpu=$(nvidia-smi -L | head -n 1); fi
+  if [ -z "$gpu" ]; then
+    device=cpu; device_why="no NVIDIA GPU found (nvidia-smi)"
+  elif [ -e "$ort_bin/libonnxruntime_providers_cuda.so" ]; then
+    device=auto; device_why="$gpu, onnxruntime's CUDA provider is installed"
+  elif ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; then
+    device=auto; device_why="$gpu with a Vulkan loader: WebGPU"
+  else
+    device=cpu; device_why="$gpu, but no Vulkan loader (apt-get install libvulkan1) and no CUDA provider"
+  fi
+else
+  device_why="--device"
+fi
+
 cores=$(nproc 2>/dev/null || echo 1)
 # One pool slot per 4 cores keeps several concurrent queries moving while each
 # process still has enough threads; slots x threads never exceeds the cores.
+# On a GPU one process per function keeps it busy; more only split its memory.
+if [ -z "$pool_size" ] && [ "$device" != cpu ]; then pool_size=1; fi
 [ -n "$pool_size" ] || pool_size=$(( cores / 4 > 0 ? cores / 4 : 1 ))
 [ -n "$threads" ] || threads=$(( cores / pool_size > 0 ? cores / pool_size : 1 ))
 
@@ -177,7 +203,7 @@ for fn in encode_text encode_image; do
   chmod 755 "$dest/$fn"
 done
 
-args="--model-dir $model_dir --dtype $dtype --threads $threads"
+args="--model-dir $model_dir --dtype $dtype --device $device --threads $threads"
 [ -z "$batch_size" ] || args="$args --batch-size $batch_size"
 image_args=$args
 [ -z "$max_bytes" ] || image_args="$image_args --max-bytes $max_bytes"
@@ -218,6 +244,7 @@ Installed clickhouse-clip into $dest
   functions:  encode_text, encode_image, encode_image_bytes, encode_image_check
               ($type$([ "$type" = executable_pool ] && echo ", pool_size $pool_size"))
   model:      $model_dir ($dtype)
+  device:     $device ($device_why)
   threads:    $threads per process ($cores cores on this machine)
   images:     files below $(absolute "$user_files_dir")${allow_dirs[*]:+ ${allow_dirs[*]}}; URLs: ${allow_urls[*]:-none}
   definitions: $xml_file

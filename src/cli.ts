@@ -7,7 +7,7 @@ import type { Encode } from './encoders/types.ts';
 
 export interface Script extends ScriptSpec {
   /** Loads what the options ask for; the result answers batches of rows. */
-  createEncoder: (options: CliOptions) => Promise<Encode>;
+  createEncoder: (options: CliOptions, log: (line: string) => void) => Promise<Encode>;
   /** Rows handed to the encoder at once (it may split them into model batches of --batch-size). */
   rowsPerCall: (batchSize: number) => number;
 }
@@ -21,7 +21,11 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   // and onnxruntime do log) would become the next row's answer in a pool.
   console.log = console.info = console.debug = console.warn = console.error;
   const log = (line: string) => process.stderr.write(line + '\n');
+  let failed = false;
   const fail = (message: string, code = 1) => {
+    // The first failure is the reason; what breaks after it only echoes it.
+    if (failed) return;
+    failed = true;
     // stderr is a pipe too: exit only once the reason has been handed over,
     // so ClickHouse can show it (stderr_reaction log_last).
     process.stderr.write(`${script.name}: ${message}\n`, () => process.exit(code));
@@ -45,7 +49,7 @@ export async function main(script: Script, argv: string[]): Promise<void> {
 
   // Start loading before the first row arrives; a load error ends the process
   // at once so the pool reports it instead of waiting for a timeout.
-  const loading = script.createEncoder(options);
+  const loading = script.createEncoder(options, (line) => log(`${script.name}: ${line}`));
   loading.catch((err: Error) => fail(`cannot load the model: ${err.message}`));
   const encode: Encode = async (values) => (await loading)(values);
 

@@ -25,9 +25,9 @@ const one = (sql: string): number[] => vectors(sql)[0];
 describe('encode_text through ClickHouse (executable_pool)', () => {
   it('writes absolute paths and the chosen options into the definitions', () => {
     const xml = readFileSync(join(installed.configDir, 'clickhouse_clip_function.xml'), 'utf8');
-    expect(xml).toContain(`<command>clickhouse-clip/encode_text --chunk-header --model-dir ${modelDir} --dtype fp32 --threads 1</command>`);
+    expect(xml).toContain(`<command>clickhouse-clip/encode_text --chunk-header --model-dir ${modelDir} --dtype fp32 --device cpu --threads 1</command>`);
     expect(xml).toContain(
-      `<command>clickhouse-clip/encode_image --chunk-header --input bytes --model-dir ${modelDir} --dtype fp32 --threads 1 --allow-dir ${installed.userFilesDir}</command>`,
+      `<command>clickhouse-clip/encode_image --chunk-header --input bytes --model-dir ${modelDir} --dtype fp32 --device cpu --threads 1 --allow-dir ${installed.userFilesDir}</command>`,
     );
     expect(xml).toContain('<pool_size>3</pool_size>');
     expect(xml).toContain('<stderr_reaction>log_last</stderr_reaction>');

@@ -56,6 +56,8 @@ describe('install.sh', () => {
     const first = await install(['--model-dir', modelDir, '--type', 'executable_pool', '--pool-size', '2', '--threads', '1']);
     expect(first.output).toContain('SYSTEM RELOAD FUNCTIONS');
     expect(first.output).toContain('pool_size 2');
+    // No GPU on the machines that run this suite: detected, chosen and explained.
+    expect(first.output).toMatch(/device: +cpu \(no NVIDIA GPU found|device: +cpu \(.*no Vulkan loader/);
     const args = ['--scripts-dir', first.scriptsDir, '--config-dir', first.configDir, '--model-dir', modelDir];
     expect((await installSh([...args, '--type', 'executable', '--threads', '1'])).code).toBe(0);
     const xml = readFileSync(join(first.configDir, 'clickhouse_clip_function.xml'), 'utf8');

@@ -81,6 +81,23 @@ describe('encode_text, executable mode (EOF ends the block)', () => {
     expect(dtype.stderr).toContain("Expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4 for --dtype but received 'fp64'");
   });
 
+  it('--device auto falls back to the CPU once, saying why; an explicit GPU that is missing fails clearly', async () => {
+    // This suite runs on machines without a GPU (CI has none).
+    const auto = await runScript('encode_text', ['--model-dir', modelDir, '--device', 'auto'], 'a photo of a cat\n');
+    expect(auto.code).toBe(0);
+    const [onCpu] = parseVectors((await runScript('encode_text', ['--model-dir', modelDir], 'a photo of a cat\n')).stdout);
+    expect(parseVectors(auto.stdout)[0]).toEqual(onCpu);
+    const ours = auto.stderr.split('\n').filter((l) => l.startsWith('encode_text:'));
+    expect(ours).toHaveLength(1);
+    expect(ours[0]).toMatch(/^encode_text: --device auto: no usable GPU \(cuda: .+; webgpu: .+\); running on the CPU$/);
+
+    const webgpu = await runScript('encode_text', ['--model-dir', modelDir, '--device', 'webgpu'], 'x\n');
+    expect(webgpu.code).toBe(1);
+    expect(webgpu.stdout).toBe('');
+    expect(webgpu.stderr).toMatch(/encode_text: cannot load the model: --device webgpu: .*adapter/i);
+    expect(webgpu.stderr.match(/cannot load the model/g)).toHaveLength(1);
+  });
+
   it('fails with a clear message when the model folder is wrong', async () => {
     const missing = tempDir('nomodel');
     const run = await runScript('encode_text', ['--model-dir', missing], 'x\n');

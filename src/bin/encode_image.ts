@@ -7,7 +7,7 @@ await main(
     defaultBatch: 8,
     image: true,
     rowsPerCall: (batchSize) => batchSize,
-    createEncoder: (options) => (options.image.check ? createImageChecker(options) : createImageEncoder(options)),
+    createEncoder: (options, log) => (options.image.check ? createImageChecker(options) : createImageEncoder(options, log)),
   },
   process.argv.slice(2),
 );

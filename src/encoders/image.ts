@@ -14,8 +14,8 @@ import type { Encode, Outcome } from './types.ts';
 // open connections, while keeping both cores busy decoding.
 const CONCURRENCY = 8;
 
-export async function createImageEncoder(options: CliOptions): Promise<Encode> {
-  const model = await loadTower('vision', options);
+export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encode> {
+  const model = await loadTower('vision', options, log);
   const load = pixelLoader(options.image);
   return async (values) => {
     const pixels = new Float32Array(values.length * PIXELS_PER_IMAGE);

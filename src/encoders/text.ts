@@ -12,8 +12,8 @@ import type { Encode } from './types.ts';
 // from the web often carry a stray byte, and a vector for the rest is useful.
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
-export async function createTextEncoder(options: EncoderOptions): Promise<Encode> {
-  const [tokenizer, model] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options)]);
+export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encode> {
+  const [tokenizer, model] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
   return async (values) => {
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     // Rows of similar length share a model batch, so little compute goes to padding;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { env, CLIPTextModelWithProjection, CLIPVisionModelWithProjection } from '@huggingface/transformers';
-import type { Dtype, EncoderOptions } from '../options.ts';
+import type { Device, Dtype, EncoderOptions } from '../options.ts';
 import { towerFile, type Tower } from './files.ts';
 
 export class ModelError extends Error {}
@@ -21,15 +21,54 @@ export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): voi
 /** Runs a tower: feeds are transformers.js Tensors, the result has `text_embeds` / `image_embeds`. */
 export type TowerModel = (feeds: Record<string, unknown>) => Promise<Record<string, { data: Float32Array; dims: number[] }>>;
 
-export async function loadTower(tower: Tower, options: EncoderOptions): Promise<TowerModel> {
+// What --device auto tries, in order, before the CPU. CUDA only works where its
+// libraries were installed next to onnxruntime-node; WebGPU needs a Vulkan loader.
+const GPUS = ['cuda', 'webgpu'] as const;
+
+export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<TowerModel> {
   checkModelDir(options.modelDir, tower, options.dtype);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(options.modelDir) + '/';
+  const model = await loadOnDevice(tower, options, log);
+  // One run at a time: two would only fight over the same threads (or GPU queue),
+  // while the caller prepares the next batch on the side.
+  let last: Promise<unknown> = Promise.resolve();
+  return (feeds) => {
+    const run = last.then(() => model(feeds));
+    last = run.catch(() => {});
+    return run;
+  };
+}
+
+/** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
+async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<TowerModel> {
+  if (options.device !== 'auto') {
+    try {
+      return await load(tower, options, options.device);
+    } catch (err) {
+      throw new ModelError(`--device ${options.device}: ${firstLine(err)}`);
+    }
+  }
+  const reasons: string[] = [];
+  for (const gpu of GPUS) {
+    try {
+      const model = await load(tower, options, gpu);
+      log(`--device auto: running on ${gpu}`);
+      return model;
+    } catch (err) {
+      reasons.push(`${gpu}: ${firstLine(err)}`);
+    }
+  }
+  log(`--device auto: no usable GPU (${reasons.join('; ')}); running on the CPU`);
+  return load(tower, options, 'cpu');
+}
+
+async function load(tower: Tower, options: EncoderOptions, device: Exclude<Device, 'auto'>): Promise<TowerModel> {
   const cls = tower === 'text' ? CLIPTextModelWithProjection : CLIPVisionModelWithProjection;
   const model = await cls.from_pretrained(basename(options.modelDir), {
     dtype: options.dtype,
-    device: 'cpu',
+    device,
     local_files_only: true,
     session_options: {
       intraOpNumThreads: options.threads,
@@ -39,12 +78,12 @@ export async function loadTower(tower: Tower, options: EncoderOptions): Promise<
       ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
     },
   });
-  // One run at a time: two would only fight over the same intra-op threads, while
-  // the caller prepares the next batch on the side.
-  let last: Promise<unknown> = Promise.resolve();
-  return (feeds) => {
-    const run = last.then(() => (model as unknown as TowerModel)(feeds));
-    last = run.catch(() => {});
-    return run;
-  };
+  return model as unknown as TowerModel;
+}
+
+function firstLine(err: unknown): string {
+  const line = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  // onnxruntime prefixes the reason with its source location and the failed check.
+  const reason = line.includes(' was false. ') ? line.slice(line.lastIndexOf(' was false. ') + 12) : line;
+  return reason.slice(0, 300);
 }
