@@ -3,16 +3,7 @@ import { escapeField, isNullField, splitFields, unescapeField } from '../src/pro
 import { LineSplitter } from '../src/protocol/lines.ts';
 import { FramingError, readBatches, type Batch } from '../src/protocol/framing.ts';
 import { formatArray, formatFloat } from '../src/protocol/arrays.ts';
-
-// Deterministic PRNG so a failure can be replayed.
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers.ts';
 
 function randomBytes(random: () => number, length: number): Buffer {
   const b = Buffer.alloc(length);

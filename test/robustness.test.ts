@@ -6,22 +6,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
-import { DIST, parseVectors, runScript } from './helpers.ts';
+import { DIST, parseVectors, rng, runScript } from './helpers.ts';
 import { FIXTURE_DIR } from './fixtures/images/fixtures.ts';
 
 const modelDir = inject('modelDir');
 
 function start(args: string[]): ChildProcessWithoutNullStreams {
   return spawn(process.execPath, [join(DIST, 'encode_text.mjs'), '--model-dir', modelDir, ...args]);
-}
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function peakRssMb(pid: number): number {
