@@ -4,7 +4,7 @@
 // tables made in one run are there in the next.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -14,12 +14,17 @@ import { generateClipModel } from '../modelgen/index.ts';
 
 const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
 const CACHE = join(ROOT, '.cache');
+// The repo's own test photos, readable by encode_image in the demo.
+const IMAGES = join(ROOT, 'test/fixtures/images');
+const PHOTO = join(IMAGES, 'jpeg_1000x600.jpg');
 
 const DEMO = [
   "SELECT length(encode_text('a photo of a cat')) AS dims, round(L2Norm(encode_text('a photo of a cat')), 4) AS norm, arraySlice(encode_text('a photo of a cat'), 1, 4) AS first_values",
   `CREATE OR REPLACE TABLE demo_captions (caption String, embedding Array(Float32)) ENGINE = MergeTree ORDER BY caption AS
    SELECT caption, encode_text(caption) FROM (SELECT arrayJoin(['a photo of a cat', 'a cat sleeping on a sofa', 'a red sports car', 'a bowl of ramen', 'a dog playing in the snow']) AS caption)`,
   `SELECT caption, round(L2Distance(embedding, encode_text('a photo of a kitten')), 4) AS distance FROM demo_captions ORDER BY distance LIMIT 3`,
+  `SELECT encode_image_check('${PHOTO}') AS problem, length(encode_image('${PHOTO}')) AS dims,
+     (SELECT caption FROM demo_captions ORDER BY L2Distance(embedding, encode_image('${PHOTO}')) LIMIT 1) AS nearest_caption`,
 ];
 
 const { values, positionals } = parseArgs({
@@ -57,10 +62,16 @@ const model = await modelDir();
 const base = resolve(values['work-dir']);
 const scriptsDir = join(base, 'user_scripts');
 const configDir = join(base, 'config');
-execFileSync('bash', [join(ROOT, 'install.sh'), '--scripts-dir', scriptsDir, '--config-dir', configDir, '--model-dir', model, '--type', values.type], {
+const userFiles = join(base, 'user_files');
+mkdirSync(userFiles, { recursive: true });
+execFileSync('bash', [
+  join(ROOT, 'install.sh'),
+  ...['--scripts-dir', scriptsDir, '--config-dir', configDir, '--user-files-dir', userFiles, '--allow-dir', IMAGES],
+  ...['--model-dir', model, '--type', values.type],
+], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
-say(`encode_text / encode_image installed in ${scriptsDir} (model ${model})`);
+say(`clickhouse-clip installed in ${scriptsDir} (model ${model}); encode_image reads ${userFiles} and ${IMAGES}`);
 
 const session = new Session(join(base, 'data'), {
   connectionArgs: [`--user_scripts_path=${scriptsDir}`, `--user_defined_executable_functions_config=${configDir}/*_function.xml`],
