@@ -21,7 +21,10 @@ const common = {
   outdir: out,
 };
 
-await build({ ...common, entryPoints: { main: join(root, 'bench/main.ts'), 'rss-probe': join(root, 'bench/rss-probe.ts') } });
+await build({
+  ...common,
+  entryPoints: { main: join(root, 'bench/main.ts'), 'rss-probe': join(root, 'bench/rss-probe.ts'), 'chdb-child': join(root, 'bench/chdb-child.ts') },
+});
 
 // A private copy of the scripts just built: dist/ is shared, and other work
 // rebuilds it (deleting it first) at any time; (b) and (d) run this copy.

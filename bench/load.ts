@@ -18,7 +18,7 @@ function cpuTotals(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-/** utime + stime (clock ticks) of this process and every descendant alive now. */
+/** CPU time (clock ticks) of this process and every descendant alive now, reaped children included. */
 function ourTicks(): Map<number, number> {
   const parent = new Map<number, number>();
   const ticks = new Map<number, number>();
@@ -28,7 +28,9 @@ function ourTicks(): Map<number, number> {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       parent.set(Number(entry), Number(rest[1]));
-      ticks.set(Number(entry), Number(rest[11]) + Number(rest[12]));
+      // utime + stime, plus cutime + cstime: the time of children that exited and were
+      // reaped meanwhile (executable mode starts and ends a process per block).
+      ticks.set(Number(entry), Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]));
     } catch {
       // gone meanwhile
     }
@@ -59,6 +61,15 @@ export function othersLoad(start: Snapshot): number {
   return Math.max(0, Math.min(1, (end.busy - start.busy - ours) / total));
 }
 
+/** Share of all cores' time that this process and its descendants used since `start`, 0..1. */
+export function ourLoad(start: Snapshot): number {
+  const end = startLoad();
+  let ours = 0;
+  for (const [pid, t] of end.ours) ours += t - (start.ours.get(pid) ?? 0);
+  const total = end.total - start.total;
+  return total <= 0 ? 0 : Math.max(0, Math.min(1, ours / total));
+}
+
 /** A measurement with at most this much of the machine used by others counts as clean. */
 export const QUIET = 0.05;
 
@@ -76,4 +87,30 @@ export async function leastDisturbed<T extends { othersLoad: number }>(tries: nu
     if (best.othersLoad <= QUIET) break;
   }
   return { ...(best as T), attempts };
+}
+
+export interface Sample {
+  ms: number;
+  othersLoad: number;
+}
+
+/**
+ * Runs each of `variants` once per round, alternating (round 1: A B C, round 2: A B C, ...),
+ * and keeps for each its fastest clean run (others <= QUIET), or its least disturbed one if
+ * none was clean. Alternating spreads slow phases of a shared machine (which `others` does not
+ * always see: a noisy neighbour on the host) over all variants instead of one, so their ratios
+ * hold better than from back-to-back measurements.
+ */
+export async function interleaved<T extends Sample>(rounds: number, variants: Array<() => Promise<T>>): Promise<Array<T & { attempts: number; runsMs: number[] }>> {
+  const samples: T[][] = variants.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, run] of variants.entries()) samples[i]!.push(await run());
+  }
+  return samples.map((list) => {
+    const clean = list.filter((s) => s.othersLoad <= QUIET);
+    const best = clean.length
+      ? clean.reduce((a, b) => (b.ms < a.ms ? b : a))
+      : list.reduce((a, b) => (b.othersLoad < a.othersLoad ? b : a));
+    return { ...best, attempts: list.length, runsMs: list.map((s) => s.ms) };
+  });
 }

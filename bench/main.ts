@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { installAccepts, scriptAccepts } from './capabilities.ts';
 import { captions as makeCaptions } from './captions.ts';
 import { clickhouseRun } from './clickhouse.ts';
-import { coldStart } from './coldstart.ts';
+import { coldStart, type ColdResult } from './coldstart.ts';
+import { BLOCKS, concurrencyRun, MIN_TEXT_BLOCK } from './concurrency.ts';
 import { diagnostics } from './diagnostics.ts';
+import { dtypesRun } from './dtypes.ts';
 import { machine, packageVersion } from './machine.ts';
 import { bareOnnxruntimeMemory } from './memory.ts';
 import { ensureModel } from './model.ts';
@@ -81,44 +83,84 @@ async function main(): Promise<void> {
   };
   log(`inputs: ${captions.length} captions (median ${inputs.tokens.median} tokens), ${photos.length} photos (${inputs.megabytes.toFixed(1)} MB)`);
 
-  log('(a) raw text tower');
-  const rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads, options.tries));
-  log('(a) raw vision tower');
-  const rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads, options.tries));
-
-  log('(e) memory floor: a bare onnxruntime-node process per tower');
-  const memoryFloor = {
-    text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
-    vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
-  };
+  const core = options.sections.has('core');
+  const skipped = { error: 'skipped (--sections)' };
+  const skippedCold: ColdResult = { runs: [], median: NaN, importMs: NaN, peakRss: null, error: 'skipped (--sections)' };
+  // (a) is the ceiling every ratio is taken against: also needed by the pool section.
+  let rawT: Results['raw']['text'] = skipped;
+  let rawV: Results['raw']['vision'] = skipped;
+  if (core || options.sections.has('pool')) {
+    log('(a) raw text tower');
+    rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads, options.tries));
+    log('(a) raw vision tower');
+    rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads, options.tries));
+  }
 
   const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads)];
   // A newer encode_image reads files only below directories it is given.
   const photoDir = dirname(paths[0]);
   const imageArgs = scriptAccepts(dist, 'encode_image', '--allow-dir') ? [...scriptArgs, '--allow-dir', photoDir] : scriptArgs;
   const installExtra = installAccepts(root, '--allow-dir') ? ['--allow-dir', photoDir] : [];
-  log('(b) encode_text over a pipe');
-  const pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH), options.tries));
-  log('(b) encode_image over a pipe');
-  const pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, IMAGE_BATCH), options.tries));
 
-  log(`(d) cold starts (${options.coldRuns} each)`);
-  const jpegs = bySize.filter((p) => p.format === 'jpeg');
-  const coldPhoto = (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path;
-  const cold = {
-    text: await coldStart(dist, 'encode_text', scriptArgs, 'a photo of a cat', options.coldRuns),
-    image: await coldStart(dist, 'encode_image', imageArgs, coldPhoto, options.coldRuns),
-  };
-  for (const [name, c] of Object.entries(cold)) if (c.error) log(`(d) ${name} FAILED: ${c.error}`);
-
+  let memoryFloor: Results['memoryFloor'] = { text: skipped, vision: skipped };
+  let pipeText: Results['pipe']['text'] = skipped;
+  let pipeImage: Results['pipe']['image'] = skipped;
+  let cold: Results['cold'] = { text: skippedCold, image: skippedCold };
   let clickhouse: Results['clickhouse'] = null;
-  if (options.clickhouse) {
-    log('(c) embedded ClickHouse (install.sh, chDB session, warm pool)');
-    clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths, options.tries, log, installExtra));
+  if (core) {
+    log('(e) memory floor: a bare onnxruntime-node process per tower');
+    memoryFloor = {
+      text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
+      vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
+    };
+
+    log('(b) encode_text over a pipe');
+    pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH), options.tries));
+    log('(b) encode_image over a pipe');
+    pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, IMAGE_BATCH), options.tries));
+
+    log(`(d) cold starts (${options.coldRuns} each)`);
+    const jpegs = bySize.filter((p) => p.format === 'jpeg');
+    const coldPhoto = (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path;
+    cold = {
+      text: await coldStart(dist, 'encode_text', scriptArgs, 'a photo of a cat', options.coldRuns),
+      image: await coldStart(dist, 'encode_image', imageArgs, coldPhoto, options.coldRuns),
+    };
+    for (const [name, c] of Object.entries(cold)) if (c.error) log(`(d) ${name} FAILED: ${c.error}`);
+
+    if (options.clickhouse) {
+      log('(c) embedded ClickHouse (install.sh, chDB session, warm pool)');
+      clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths, options.tries, log, installExtra));
+    }
   }
 
-  log('diagnostics: tokenizing, printing, preprocessing');
-  const diag = await attempt('diagnostics', () => diagnostics(tokenize, captions, photos));
+  let dtypes: Results['dtypes'] = null;
+  if (options.sections.has('dtypes')) {
+    log(`dtypes: fp32 / fp16 / q8 on the first ${options.dtypeTexts} captions and ${options.dtypeImages} photos`);
+    dtypes = await attempt('dtypes', () => dtypesRun({
+      modelDir: model.dir, dist, threads, rounds: options.tries, log, tokenIds: tokenIds.slice(0, options.dtypeTexts),
+      captions: captions.slice(0, options.dtypeTexts), paths: paths.slice(0, options.dtypeImages), textArgs: scriptArgs, imageArgs,
+    }));
+  }
+
+  let concurrency: Results['concurrency'] = null;
+  const pool = options.sections.has('pool');
+  const executable = options.sections.has('executable');
+  if (pool || executable) {
+    // Blocks of at least MIN_TEXT_BLOCK captions (the script's sorting window): more captions
+    // than the other sections unless --quick; the first ones are the same.
+    const poolCaptions = options.quick ? captions : makeCaptions(Math.max(options.texts, BLOCKS * MIN_TEXT_BLOCK), options.seed);
+    log(`chDB concurrency: ${[pool && 'pool_size 1 / 2 / 4', executable && 'executable mode'].filter(Boolean).join(', ')}; ${poolCaptions.length} captions, ${paths.length} photos in ${BLOCKS} blocks`);
+    concurrency = await attempt('concurrency', () => concurrencyRun({
+      root, modelDir: model.dir, cores: threads, captions: poolCaptions, paths, rounds: options.tries, pool, executable, log, extraInstall: installExtra,
+    }));
+  }
+
+  let diag: Results['diagnostics'] = skipped;
+  if (core) {
+    log('diagnostics: tokenizing, printing, preprocessing');
+    diag = await attempt('diagnostics', () => diagnostics(tokenize, captions, photos));
+  }
 
   const results: Results = {
     machine: m,
@@ -128,7 +170,10 @@ async function main(): Promise<void> {
       chdb: packageVersion(root, 'chdb'),
     },
     model,
-    run: { quick: options.quick, threads, tries: options.tries, textArgs: scriptArgs, imageArgs, installArgs: installExtra, seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
+    run: {
+      quick: options.quick, sections: [...options.sections], threads, tries: options.tries, textArgs: scriptArgs, imageArgs, installArgs: installExtra,
+      seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    },
     inputs,
     raw: { text: rawT, vision: rawV },
     pipe: { text: pipeText, image: pipeImage },
@@ -136,6 +181,8 @@ async function main(): Promise<void> {
     cold,
     memoryFloor,
     diagnostics: diag,
+    dtypes,
+    concurrency,
   };
   process.stdout.write(render(results) + '\n' + json(results) + '\n');
 }

@@ -25,11 +25,11 @@ export interface RawResult {
   attempts?: number;
 }
 
-function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
+export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
 }
 
-function textFeeds(session: ort.InferenceSession, rows: number[][]): Record<string, ort.Tensor> {
+export function textFeeds(session: ort.InferenceSession, rows: number[][]): Record<string, ort.Tensor> {
   const width = Math.max(...rows.map((r) => r.length));
   const ids = new BigInt64Array(rows.length * width);
   const mask = new BigInt64Array(rows.length * width);
@@ -42,7 +42,7 @@ function textFeeds(session: ort.InferenceSession, rows: number[][]): Record<stri
   return feeds;
 }
 
-function batches<T>(items: T[], size: number): T[][] {
+export function batches<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;

@@ -2,7 +2,9 @@
 
 import type { ClickHouseResult, ClickHouseRun } from './clickhouse.ts';
 import type { ColdResult } from './coldstart.ts';
+import type { ConcurrencyResult, Run } from './concurrency.ts';
 import type { Diagnostics } from './diagnostics.ts';
+import type { DtypeTower, DtypesResult } from './dtypes.ts';
 import type { Machine } from './machine.ts';
 import type { ModelInfo } from './model.ts';
 import type { PipeResult } from './pipe.ts';
@@ -27,7 +29,7 @@ export interface Results {
   machine: Machine;
   versions: Record<string, string>;
   model: ModelInfo;
-  run: { quick: boolean; threads: number; tries: number; textArgs: string[]; imageArgs: string[]; installArgs: string[]; seconds: number; loadAvgEnd: number[] };
+  run: { quick: boolean; sections: string[]; threads: number; tries: number; textArgs: string[]; imageArgs: string[]; installArgs: string[]; seconds: number; loadAvgEnd: number[] };
   inputs: InputsInfo;
   raw: { text: Maybe<RawText>; vision: Maybe<RawResult> };
   pipe: { text: Maybe<PipeResult>; image: Maybe<PipeResult> };
@@ -35,6 +37,10 @@ export interface Results {
   cold: { text: ColdResult; image: ColdResult };
   memoryFloor: { text: Maybe<Memory>; vision: Maybe<Memory> };
   diagnostics: Maybe<Diagnostics>;
+  /** null: section not run. */
+  dtypes: Maybe<DtypesResult> | null;
+  /** POOL CONCURRENCY and EXECUTABLE MODE. */
+  concurrency: Maybe<ConcurrencyResult> | null;
 }
 
 export const TARGETS = { textRatio: 0.95, imageRatio: 0.85, coldStartMs: 1000, rssRatio: 1.5 };
@@ -83,6 +89,20 @@ export function render(res: Results): string {
   if (disturbed > 0.05) out.push(`WARNING: other processes used up to ${pct(disturbed)} of the machine during a timed run (see 'others'); those numbers are low`);
   out.push('');
 
+  if (res.run.sections.includes('core')) renderCore(res, out);
+  if (res.dtypes) renderDtypes(res, res.dtypes, out);
+  if (res.concurrency) renderConcurrency(res, res.concurrency, out);
+  if (failures.length) {
+    out.push('FAILURES');
+    failures.forEach((e, i) => out.push(`  (${i + 1}) ${e}`));
+    out.push('');
+  }
+  out.push(`total ${f(res.run.seconds, 0)} s`);
+  return out.join('\n');
+}
+
+function renderCore(res: Results, out: string[]): void {
+  const { model, inputs } = res;
   const rawText = ok(res.raw.text) ? res.raw.text : null;
   const ch = ok(res.clickhouse) ? res.clickhouse : null;
   const chFailed = res.clickhouse as Failed;
@@ -165,13 +185,6 @@ export function render(res: Results): string {
   }
   if (!d && res.diagnostics) out.push(`  diagnostics failed: ${(res.diagnostics as Failed).error}`);
   out.push('');
-  if (failures.length) {
-    out.push('FAILURES');
-    failures.forEach((e, i) => out.push(`  (${i + 1}) ${e}`));
-    out.push('');
-  }
-  out.push(`total ${f(res.run.seconds, 0)} s`);
-  return out.join('\n');
 }
 
 function maxOthers(res: Results): number {
@@ -183,4 +196,146 @@ function maxOthers(res: Results): number {
 
 export function json(res: Results): string {
   return 'BENCH_JSON ' + JSON.stringify(res, (_, v) => (typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v));
+}
+
+
+function renderDtypes(res: Results, d: Maybe<DtypesResult>, out: string[]): void {
+  if (!ok(d)) {
+    out.push('DTYPES');
+    out.push(failed('  dtypes', (d as Failed).error).join(' '));
+    out.push('');
+    return;
+  }
+  const fp32 = d.rows.find((r) => r.dtype === 'fp32');
+  const rows: string[][] = [[`DTYPES (first ${d.texts} captions, ${d.images} photos)`, 'file', 'load', 'raw/s', 'vs fp32', 'cos mean', 'cos min', 'script/s', 'vs fp32', 'script RSS', 'others']];
+  for (const tower of ['text', 'vision'] as const) {
+    const refRaw = fp32 && ok(fp32[tower]) ? fp32[tower].rate : NaN;
+    const pipeKey = tower === 'text' ? 'pipeText' : 'pipeImage';
+    const refPipe = fp32 && ok(fp32[pipeKey]) ? fp32[pipeKey].rate : NaN;
+    for (const r of d.rows) {
+      const label = `${tower === 'text' ? 'text ' : 'image'} ${r.dtype}`;
+      const raw = r[tower];
+      const pipe = r[pipeKey];
+      if (!ok(raw)) {
+        rows.push(failed(label, (raw as Failed).error));
+        continue;
+      }
+      const t = raw as DtypeTower;
+      const others = Math.max(t.othersLoad, ok(pipe) ? pipe.othersLoad : 0);
+      rows.push([
+        label, mb(t.fileBytes), `${f(t.loadMs / 1000, 2)} s`, f(t.rate), `${f(t.rate / refRaw, 2)}x`, f(t.cosMean, 5), f(t.cosMin, 5),
+        ok(pipe) ? f(pipe.rate) : 'FAILED', ok(pipe) ? `${f(pipe.rate / refPipe, 2)}x` : '-', ok(pipe) ? mb(pipe.peakRss) : '-', pct(others),
+      ]);
+      if (!ok(pipe)) failures.push(`${label} script: ${(pipe as Failed).error}`);
+    }
+  }
+  out.push(table(rows));
+  out.push('    raw/s = items/s of the tower alone in onnxruntime-node, as (a) (threads = cores, text sorted in batches of 32, images in batches of 8);');
+  out.push('    cos = cosine of each embedding to the fp32 embedding of the same input; script/s = dist/encode_*.mjs --dtype X over a pipe, as (b);');
+  out.push(`    load = InferenceSession.create; script RSS = peak RSS of that script process; the dtypes alternate for ${d.rounds} round(s), the fastest clean run kept.`);
+  out.push('    items/s of every round (raw; script):');
+  const rounds = (r: Maybe<{ items: number; runsMs: number[] }>) => (ok(r) ? r.runsMs.map((ms) => f((r.items * 1000) / ms)).join(' / ') : '-');
+  for (const tower of ['text', 'vision'] as const) {
+    for (const r of d.rows) {
+      out.push(`      ${tower === 'text' ? 'text ' : 'image'} ${r.dtype.padEnd(4)}: ${rounds(r[tower])}; ${rounds(tower === 'text' ? r.pipeText : r.pipeImage)}`);
+    }
+  }
+  out.push('');
+}
+
+function renderConcurrency(res: Results, c: Maybe<ConcurrencyResult>, out: string[]): void {
+  if (!ok(c)) {
+    out.push('POOL CONCURRENCY / EXECUTABLE MODE');
+    out.push(failed('  chDB', (c as Failed).error).join(' '));
+    out.push('');
+    return;
+  }
+  const rate = (r: Run | undefined) => (r && ok(r as Maybe<object>) ? (r as Extract<Run, { rate: number }>) : null);
+  const p1 = c.pool.find((s) => s.poolSize === 1);
+  const runs = (r: Extract<Run, { rate: number }>) => r.runsMs.map((ms) => f((r.rows * 1000) / ms)).join(' / ');
+  for (const s of c.pool) {
+    for (const [name, r] of [['encode_text', s.text], ['encode_image', s.image]] as const) {
+      if (!rate(r)) failures.push(`pool_size ${s.poolSize} ${name}: ${(r as { error: string }).error}`);
+    }
+  }
+  if (c.pool.length > 1) {
+    const textCeiling = ok(res.raw.text) ? res.raw.text.sorted.rate : null;
+    const visionCeiling = ok(res.raw.vision) ? res.raw.vision.rate : null;
+    const cells = (r: Run, ref: Run | undefined, ceiling: number | null) => {
+      const x = rate(r);
+      const base = rate(ref);
+      if (!x) return ['FAILED', '-', '-', '-'];
+      return [f(x.rate), base ? `${f(x.rate / base.rate, 2)}x` : '-', ceiling ? `${f(x.rate / ceiling, 2)}x` : '-', pct(x.ourLoad)];
+    };
+    const rows: string[][] = [[
+      `POOL CONCURRENCY (${c.rows.text} captions, ${c.rows.image} photos, ${c.blocks} blocks each)`,
+      'text/s', 'vs P=1', 'vs (a)', 'CPU', 'image/s', 'vs P=1', 'vs (a)', 'CPU', 'procs', 'others',
+    ]];
+    for (const s of c.pool) {
+      const t = rate(s.text);
+      const i = rate(s.image);
+      const total = s.poolSize * s.threads;
+      rows.push([
+        `pool_size ${s.poolSize} x ${s.threads} thread${s.threads > 1 ? 's' : ' '} = ${total}${total > c.cores ? ` > ${c.cores} cores` : ''}`,
+        ...cells(s.text, p1?.text, textCeiling), ...cells(s.image, p1?.image, visionCeiling),
+        `${t ? t.processes : '-'} / ${i ? i.processes : '-'}`, pct(Math.max(t?.othersLoad ?? 0, i?.othersLoad ?? 0)),
+      ]);
+    }
+    out.push(table(rows));
+    out.push(`    chDB, one session; pool_size P with --threads max(1, floor(${c.cores} / P)); SELECT encode_*(v) over a Memory table of ${c.blocks} blocks SETTINGS max_threads = P,`);
+    out.push(`    after a warm-up over P one-row blocks; the pool sizes alternate for ${c.rounds} round(s), the fastest clean run kept. vs (a) = the raw tower in one`);
+    out.push('    process with all cores; CPU = share of all cores the query\'s processes used (100% = all busy); procs = pool processes (text / image)');
+    out.push('    items/s of every round:');
+    for (const s of c.pool) {
+      const t = rate(s.text);
+      const i = rate(s.image);
+      out.push(`      pool_size ${s.poolSize}: text ${t ? runs(t) : '-'}; image ${i ? runs(i) : '-'}`);
+    }
+    const one = c.pool.filter((s) => s.oneBlock);
+    if (one.length) {
+      const ref = one[0]!.oneBlock!;
+      const cell = (r: Run, base: Run) => {
+        const x = rate(r);
+        const b = rate(base);
+        if (!x) return 'FAILED';
+        return `${f(x.rate)}/s${b && b !== x ? ` (${f(x.rate / b.rate, 2)}x)` : ''}`;
+      };
+      const rows = (rate(ref.text)?.rows ?? '?') + ' captions / ' + (rate(ref.image)?.rows ?? '?') + ' photos';
+      out.push(`    a query that forms ONE block (${rows}, max_threads 1), so one pool process works: ` +
+        one.map((s) => `pool_size ${s.poolSize} x ${s.threads}: text ${cell(s.oneBlock!.text, ref.text)}, image ${cell(s.oneBlock!.image, ref.image)}`).join('; '));
+      for (const s of one) {
+        for (const [name, r] of [['encode_text', s.oneBlock!.text], ['encode_image', s.oneBlock!.image]] as const) {
+          if (!rate(r)) failures.push(`pool_size ${s.poolSize} one block ${name}: ${(r as { error: string }).error}`);
+        }
+      }
+    }
+    const def = c.installDefault;
+    out.push(`    install.sh on this machine without --pool-size / --threads: ${ok(def) ? `pool_size ${def.poolSize ?? '?'}, threads ${def.threads ?? '?'}${def.line ? ` (it prints: ${def.line})` : ''}` : `failed: ${(def as Failed).error}`}`);
+    out.push('');
+  }
+
+  const e = c.executable;
+  if (e) {
+    const rows: string[][] = [[`EXECUTABLE MODE (--type executable, ${c.blocks} blocks, ${e.threads} threads)`, 'items/s', 'query', 'pool P=1', 'vs pool', 'per block', '(d) cold', 'others']];
+    for (const [name, r, p, cold] of [
+      ['encode_text', e.text, p1?.text, res.cold.text],
+      ['encode_image', e.image, p1?.image, res.cold.image],
+    ] as const) {
+      const x = rate(r);
+      if (!x) {
+        rows.push(failed(name, (r as { error: string }).error));
+        continue;
+      }
+      const poolRun = rate(p);
+      rows.push([
+        `${name}, ${x.rows} rows`, f(x.rate), `${f(x.ms / 1000, 2)} s`, poolRun ? `${f(poolRun.ms / 1000, 2)} s` : '-',
+        poolRun ? `${f(x.rate / poolRun.rate, 2)}x` : '-', poolRun ? `+${f((x.ms - poolRun.ms) / c.blocks, 0)} ms` : '-',
+        Number.isFinite(cold.median) ? `${f(cold.median, 0)} ms` : '-', pct(x.othersLoad),
+      ]);
+    }
+    out.push(table(rows));
+    out.push(`    the same ${c.blocks}-block query with max_threads = 1, alternating with the pools: every block starts a process and loads the model;`);
+    out.push('    "per block" = (query - pool P=1 query) / blocks, what each block pays over a warm pool process; (d) cold = spawn to first answer of one row');
+    out.push('');
+  }
 }

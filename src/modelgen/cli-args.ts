@@ -1,26 +1,31 @@
 // Command-line parsing for the model generator, kept apart from cli.ts so it can be tested
 // without spawning a process.
 
-import { DEFAULT_SEED, isValidSeed } from './generate.ts';
+import { DEFAULT_SEED, isValidSeed, MODEL_DTYPES, type ModelDtype } from './generate.ts';
 import { CLIP_SIZE_NAMES, type ClipSize } from './sizes.ts';
 
-export const USAGE = `Usage: modelgen --size ${CLIP_SIZE_NAMES.join('|')} --out DIR [--seed N]
+export const USAGE = `Usage: modelgen --size ${CLIP_SIZE_NAMES.join('|')} --out DIR [--seed N] [--dtypes ${MODEL_DTYPES.join(',')}]
 
 Writes a random-weight CLIP model (seeded, deterministic) in the layout of
 Xenova/clip-vit-base-patch32 into DIR, replacing a model already there.
   --size   tiny: small towers for tests; base: exact ViT-B/32 shapes for benchmarks
   --out    directory to create (its parent is created as needed)
-  --seed   unsigned 32-bit integer, default ${DEFAULT_SEED}`;
+  --seed   unsigned 32-bit integer, default ${DEFAULT_SEED}
+  --dtypes comma-separated tower variants, default fp32 (always written):
+           fp16 -> onnx/*_model_fp16.onnx (float16 weights and compute, float32 inputs/outputs),
+           q8   -> onnx/*_model_quantized.onnx (dynamic 8-bit quantization, as onnxruntime's
+                   quantize_dynamic); both derived from the fp32 weights`;
 
 export interface CliArgs {
   size: ClipSize;
   seed: number;
   outDir: string;
+  dtypes: ModelDtype[];
 }
 
 export class CliUsageError extends Error {}
 
-const OPTIONS = ['--size', '--seed', '--out'] as const;
+const OPTIONS = ['--size', '--seed', '--out', '--dtypes'] as const;
 type Option = (typeof OPTIONS)[number];
 
 /** Parses argv (without node and script); returns null when help was asked for. */
@@ -62,5 +67,15 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | null {
       throw new CliUsageError(`--seed: expected an integer from 0 to 4294967295, received ${JSON.stringify(seedText)}`);
     }
   }
-  return { size: size as ClipSize, seed, outDir };
+  const dtypes: ModelDtype[] = ['fp32'];
+  const dtypesText = values.get('--dtypes');
+  if (dtypesText !== undefined) {
+    for (const d of dtypesText.split(',')) {
+      if (!(MODEL_DTYPES as readonly string[]).includes(d)) {
+        throw new CliUsageError(`--dtypes: expected a comma-separated list of ${MODEL_DTYPES.join(', ')}, received ${JSON.stringify(dtypesText)}`);
+      }
+      if (!dtypes.includes(d as ModelDtype)) dtypes.push(d as ModelDtype);
+    }
+  }
+  return { size: size as ClipSize, seed, outDir, dtypes };
 }

@@ -1,4 +1,4 @@
-// Entry point: modelgen --size tiny|base --out DIR [--seed N]
+// Entry point: modelgen --size tiny|base --out DIR [--seed N] [--dtypes fp32,fp16,q8]
 
 import { CliUsageError, parseCliArgs, USAGE } from './cli-args.ts';
 import { generateClipModel } from './generate.ts';
@@ -17,9 +17,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const started = performance.now();
-  await generateClipModel(args.outDir, { size: args.size, seed: args.seed });
+  await generateClipModel(args.outDir, { size: args.size, seed: args.seed, dtypes: args.dtypes });
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`modelgen: wrote ${args.size} CLIP (seed ${args.seed}) to ${args.outDir} in ${seconds} s\n`);
+  process.stdout.write(`modelgen: wrote ${args.size} CLIP (seed ${args.seed}; ${args.dtypes.join(', ')}) to ${args.outDir} in ${seconds} s\n`);
   return 0;
 }
 

@@ -8,12 +8,15 @@ import { endianness } from 'node:os';
 
 const { onnx } = onnxProto;
 
-/** ONNX TensorProto.DataType values used by the CLIP towers. */
+/** ONNX TensorProto.DataType values used by the CLIP towers and their fp16 / q8 variants. */
 export const DType = {
   float: 1,
+  uint8: 2,
+  int8: 3,
   int32: 6,
   int64: 7,
   bool: 9,
+  float16: 10,
 } as const;
 export type DType = (typeof DType)[keyof typeof DType];
 
@@ -32,15 +35,54 @@ export const ints = (values: number[]): Attr => ({ ints: values });
 export const IR_VERSION = 8;
 export const OPSET = 17;
 
-type TensorData = Float32Array | BigInt64Array | Int32Array;
+/** Initializer contents. float16 values are their IEEE binary16 bit patterns in a Uint16Array. */
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array | Int8Array | Uint16Array;
+
+/** A graph in memory, before serialization: what the fp16 and q8 passes rewrite. */
+export interface InitializerIR {
+  name: string;
+  dims: number[];
+  dataType: DType;
+  data: TensorData;
+}
+
+export interface NodeIR {
+  name: string;
+  opType: string;
+  /** '' (the default ONNX domain) or e.g. 'com.microsoft'. */
+  domain: string;
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, Attr>;
+}
+
+export interface ValueIR {
+  name: string;
+  type: DType;
+  dims: Dim[];
+}
+
+export interface ModelIR {
+  graphName: string;
+  producerName: string;
+  opsets: Array<{ domain: string; version: number }>;
+  /** In topological order. */
+  nodes: NodeIR[];
+  initializers: InitializerIR[];
+  inputs: ValueIR[];
+  outputs: ValueIR[];
+}
 
 export interface Graph {
   /** Declares a graph input and returns its name. */
   input(name: string, type: DType, dims: Dim[]): string;
   /** Declares an existing value as a graph output. */
   output(name: string, type: DType, dims: Dim[]): void;
-  /** Adds an initializer (a weight or a constant) and returns its name. */
-  initializer(name: string, dims: number[], data: TensorData): string;
+  /**
+   * Adds an initializer (a weight or a constant) and returns its name. The ONNX type follows
+   * from the array (Uint16Array needs `dataType`: it holds float16 bits).
+   */
+  initializer(name: string, dims: number[], data: TensorData, dataType?: DType): string;
   /**
    * Adds a 1-D (or scalar when `scalar`) int64 constant. Constants are shared: asking again
    * for the same name and value returns the existing one, so layers need not coordinate.
@@ -55,6 +97,8 @@ export interface Graph {
   op(type: string, inputs: string[], attrs?: Record<string, Attr>, out?: string): string;
   /** Prefix for generated value and node names, e.g. "/text_model/encoder/layers/0". */
   scope: string;
+  /** The graph built so far, in memory (shares the weight arrays). */
+  model(): ModelIR;
   /** Serializes the graph as an ONNX ModelProto. */
   encode(): Uint8Array;
 }
@@ -81,17 +125,65 @@ function attribute(name: string, attr: Attr): onnxProto.onnx.IAttributeProto {
 function dataTypeOf(data: TensorData): DType {
   if (data instanceof Float32Array) return DType.float;
   if (data instanceof BigInt64Array) return DType.int64;
-  return DType.int32;
+  if (data instanceof Int32Array) return DType.int32;
+  if (data instanceof Uint8Array) return DType.uint8;
+  if (data instanceof Int8Array) return DType.int8;
+  throw new Error('modelgen: a Uint16Array initializer needs its dataType (float16)');
+}
+
+const ELEMENT_BYTES: Record<DType, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1, 10: 2 };
+
+/** Checks an initializer's array against its declared type and shape. */
+export function checkInitializer(init: InitializerIR): void {
+  const expected = init.dims.reduce((a, b) => a * b, 1);
+  if (init.data.length !== expected) {
+    throw new Error(`modelgen: initializer ${init.name} has ${init.data.length} values, dims [${init.dims}] need ${expected}`);
+  }
+  if (init.data.BYTES_PER_ELEMENT !== ELEMENT_BYTES[init.dataType]) {
+    throw new Error(`modelgen: initializer ${init.name} of ONNX type ${init.dataType} cannot hold ${init.data.constructor.name}`);
+  }
+}
+
+/** Serializes a model held in memory as an ONNX ModelProto. */
+export function encodeModel(m: ModelIR): Uint8Array {
+  // raw_data is little-endian by the ONNX spec; typed-array bytes are host order.
+  if (endianness() !== 'LE') throw new Error('modelgen: big-endian hosts are not supported');
+  const model: onnxProto.onnx.IModelProto = {
+    irVersion: IR_VERSION,
+    opsetImport: m.opsets.map((o) => ({ domain: o.domain, version: o.version })),
+    producerName: m.producerName,
+    producerVersion: '1',
+    graph: {
+      name: m.graphName,
+      node: m.nodes.map((n) => ({
+        name: n.name,
+        opType: n.opType,
+        ...(n.domain && { domain: n.domain }),
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs).map(([k, v]) => attribute(k, v)),
+      })),
+      initializer: m.initializers.map((t) => {
+        checkInitializer(t);
+        return {
+          name: t.name,
+          dims: t.dims,
+          dataType: t.dataType,
+          rawData: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+        };
+      }),
+      input: m.inputs.map((v) => valueInfo(v.name, v.type, v.dims)),
+      output: m.outputs.map((v) => valueInfo(v.name, v.type, v.dims)),
+    },
+  };
+  return onnx.ModelProto.encode(model).finish();
 }
 
 export function createGraph(graphName: string, producerName: string): Graph {
-  // raw_data is little-endian by the ONNX spec; typed-array bytes are host order.
-  if (endianness() !== 'LE') throw new Error('modelgen: big-endian hosts are not supported');
-
-  const nodes: onnxProto.onnx.INodeProto[] = [];
-  const initializers: onnxProto.onnx.ITensorProto[] = [];
-  const inputs: onnxProto.onnx.IValueInfoProto[] = [];
-  const outputs: onnxProto.onnx.IValueInfoProto[] = [];
+  const nodes: NodeIR[] = [];
+  const initializers: InitializerIR[] = [];
+  const inputs: ValueIR[] = [];
+  const outputs: ValueIR[] = [];
   const taken = new Set<string>();
   const constants = new Map<string, string>(); // name -> printed value, to share or reject
   let counter = 0;
@@ -115,24 +207,18 @@ export function createGraph(graphName: string, producerName: string): Graph {
   const graph: Graph = {
     scope: '',
     input(name, type, dims) {
-      inputs.push(valueInfo(claim(name), type, dims));
+      inputs.push({ name: claim(name), type, dims });
       return name;
     },
     output(name, type, dims) {
       if (!taken.has(name)) throw new Error(`modelgen: output ${name} is not produced by the graph`);
-      outputs.push(valueInfo(name, type, dims));
+      outputs.push({ name, type, dims });
     },
-    initializer(name, dims, data) {
-      const expected = dims.reduce((a, b) => a * b, 1);
-      if (data.length !== expected) {
-        throw new Error(`modelgen: initializer ${name} has ${data.length} values, dims [${dims}] need ${expected}`);
-      }
-      initializers.push({
-        name: claim(name),
-        dims,
-        dataType: dataTypeOf(data),
-        rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-      });
+    initializer(name, dims, data, dataType) {
+      const init: InitializerIR = { name, dims, dataType: dataType ?? dataTypeOf(data), data };
+      checkInitializer(init);
+      claim(name);
+      initializers.push(init);
       return name;
     },
     int64s(name, values, scalar = false) {
@@ -146,24 +232,22 @@ export function createGraph(graphName: string, producerName: string): Graph {
     op(type, opInputs, attrs = {}, out) {
       const id = counter++;
       const output = claim(out ?? `${graph.scope}/${type}_${id}_output_0`);
-      nodes.push({
-        name: `${graph.scope}/${type}_${id}`,
-        opType: type,
-        input: opInputs,
-        output: [output],
-        attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
-      });
+      nodes.push({ name: `${graph.scope}/${type}_${id}`, opType: type, domain: '', inputs: opInputs, outputs: [output], attrs });
       return output;
     },
-    encode() {
-      const model: onnxProto.onnx.IModelProto = {
-        irVersion: IR_VERSION,
-        opsetImport: [{ domain: '', version: OPSET }],
+    model() {
+      return {
+        graphName,
         producerName,
-        producerVersion: '1',
-        graph: { name: graphName, node: nodes, initializer: initializers, input: inputs, output: outputs },
+        opsets: [{ domain: '', version: OPSET }],
+        nodes: [...nodes],
+        initializers: [...initializers],
+        inputs: [...inputs],
+        outputs: [...outputs],
       };
-      return onnx.ModelProto.encode(model).finish();
+    },
+    encode() {
+      return encodeModel(graph.model());
     },
   };
   return graph;

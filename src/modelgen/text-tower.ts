@@ -2,7 +2,7 @@
 // input_ids, attention_mask int64 [batch_size, sequence_length]
 //   -> text_embeds [batch_size, projection], last_hidden_state [batch_size, sequence_length, width].
 
-import { createGraph, DType, int } from './onnx-graph.ts';
+import { createGraph, DType, int, type ModelIR } from './onnx-graph.ts';
 import { type Ctx, encoder, layerNorm, weight } from './layers.ts';
 import type { TextDims } from './sizes.ts';
 
@@ -10,7 +10,7 @@ import type { TextDims } from './sizes.ts';
 // with every key blocked softmaxes to uniform instead of NaN.
 const BLOCKED = -3.4028234663852886e38;
 
-export function buildTextModel(dims: TextDims, projectionDim: number, seed: number): Uint8Array {
+export function buildTextModel(dims: TextDims, projectionDim: number, seed: number): ModelIR {
   const g = createGraph('clip_text_model', 'clickhouse-clip-modelgen');
   const ctx: Ctx = { g, seed };
   const { width, vocabSize, maxPositions } = dims;
@@ -58,5 +58,5 @@ export function buildTextModel(dims: TextDims, projectionDim: number, seed: numb
 
   g.output('text_embeds', DType.float, [batch, projectionDim]);
   g.output('last_hidden_state', DType.float, [batch, seq, width]);
-  return g.encode();
+  return g.model();
 }

@@ -2,11 +2,11 @@
 // pixel_values float32 [batch_size, 3, 224, 224]
 //   -> image_embeds [batch_size, projection], last_hidden_state [batch_size, 50, width].
 
-import { createGraph, DType, int, ints } from './onnx-graph.ts';
+import { createGraph, DType, int, ints, type ModelIR } from './onnx-graph.ts';
 import { type Ctx, encoder, layerNorm, weight } from './layers.ts';
 import { type VisionDims, visionTokens } from './sizes.ts';
 
-export function buildVisionModel(dims: VisionDims, projectionDim: number, seed: number): Uint8Array {
+export function buildVisionModel(dims: VisionDims, projectionDim: number, seed: number): ModelIR {
   const g = createGraph('clip_vision_model', 'clickhouse-clip-modelgen');
   const ctx: Ctx = { g, seed };
   const { width, imageSize, patchSize, channels } = dims;
@@ -50,5 +50,5 @@ export function buildVisionModel(dims: VisionDims, projectionDim: number, seed: 
 
   g.output('image_embeds', DType.float, [batch, projectionDim]);
   g.output('last_hidden_state', DType.float, [batch, tokens, width]);
-  return g.encode();
+  return g.model();
 }
