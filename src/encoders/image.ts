@@ -6,7 +6,7 @@ import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
 import { mapLimit } from '../sources/index.ts';
-import { rowsOf } from './normalize.ts';
+import { rowsOf } from './l2.ts';
 import { pixelLoader } from './pixels.ts';
 import type { Encode, Outcome } from './types.ts';
 

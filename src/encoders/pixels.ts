@@ -2,9 +2,9 @@
 // policy (or take the bytes as given), then decode and preprocess behind the
 // format, pixel and time guards. Fails with a reason, never throws for bad input.
 
+import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { ImageOptions } from '../options.ts';
-import { availableParallelism } from 'node:os';
 import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });

@@ -5,7 +5,7 @@ import { Tensor } from '@huggingface/transformers';
 import type { EncoderOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
 import { loadClipTokenizer } from '../tokenizer/index.ts';
-import { rowsOf } from './normalize.ts';
+import { rowsOf } from './l2.ts';
 import type { Encode } from './types.ts';
 
 // Invalid UTF-8 becomes U+FFFD rather than failing the row: captions scraped
