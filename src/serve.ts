@@ -25,7 +25,7 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
   // Two batches in flight: while the model runs one, the next is read, decoded and
   // preprocessed (the encoders serialize the model runs themselves). Answers are
   // written strictly in order.
-  let pending: Array<{ batch: Batch; answer: Promise<string> }> = [];
+  const pending: Array<{ batch: Batch; answer: Promise<string> }> = [];
   const writeOldest = async () => {
     const { batch, answer } = pending.shift()!;
     await writeText(output, await answer);
@@ -40,7 +40,6 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     else if (pending.length > 1) await writeOldest();
   }
   while (pending.length > 0) await writeOldest();
-  pending = [];
   await flush(output);
 }
 
