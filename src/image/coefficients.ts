@@ -85,3 +85,18 @@ export function toFixedPoint(weights: Float64Array): Int32Array {
   }
   return out;
 }
+
+/** A pass over `count` outputs from `first`, and the source positions [first, end) it reads. */
+export interface PassSpan {
+  /** null when the size does not change: Pillow skips that pass and reads the window as is. */
+  coeffs: Coefficients | null;
+  first: number;
+  end: number;
+}
+
+export function passSpan(inSize: number, outSize: number, first: number, count: number): PassSpan {
+  if (inSize === outSize) return { coeffs: null, first, end: first + count };
+  const coeffs = precomputeCoeffs(inSize, outSize, first, count);
+  const b = coeffs.bounds;
+  return { coeffs, first: b[0]!, end: b[(count - 1) * 2]! + b[(count - 1) * 2 + 1]! };
+}

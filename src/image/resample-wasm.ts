@@ -7,8 +7,8 @@
  * in bands of a few MiB, so memory stays small whatever the image size; the one module memory
  * is reused (calls are synchronous, so there is no sharing between images).
  */
-import { precomputeCoeffs, toFixedPoint } from './coefficients.ts';
-import type { Coefficients, Window } from './coefficients.ts';
+import { passSpan, toFixedPoint } from './coefficients.ts';
+import type { Window } from './coefficients.ts';
 import { KERNELS_WASM_BASE64 } from './resample-kernels.ts';
 
 interface Kernels {
@@ -52,27 +52,12 @@ export function resizeBicubicU8Wasm(
 ): Uint8Array | null {
   if (kernels === null || !(ch === 1 || ch === 3 || ch === 4)) return null;
   const needH = outW !== srcW;
-  const needV = outH !== srcH;
 
-  let vert: Coefficients | null = null;
-  let rowFirst = win.y;
-  let rowEnd = win.y + win.height;
-  if (needV) {
-    vert = precomputeCoeffs(srcH, outH, win.y, win.height);
-    rowFirst = vert.bounds[0]!;
-    rowEnd = vert.bounds[(win.height - 1) * 2]! + vert.bounds[(win.height - 1) * 2 + 1]!;
-  }
+  const { coeffs: vert, first: rowFirst, end: rowEnd } = passSpan(srcH, outH, win.y, win.height);
   const midRows = rowEnd - rowFirst;
   const rowLen = win.width * ch;
 
-  let horiz: Coefficients | null = null;
-  let colFirst = win.x;
-  let colEnd = win.x + win.width;
-  if (needH) {
-    horiz = precomputeCoeffs(srcW, outW, win.x, win.width);
-    colFirst = horiz.bounds[0]!;
-    colEnd = horiz.bounds[(win.width - 1) * 2]! + horiz.bounds[(win.width - 1) * 2 + 1]!;
-  }
+  const { coeffs: horiz, first: colFirst, end: colEnd } = passSpan(srcW, outW, win.x, win.width);
   const bandStride = (colEnd - colFirst) * ch;
   const bandRows = Math.max(1, Math.min(midRows, Math.floor(BAND_BYTES / bandStride)));
 

@@ -10,7 +10,7 @@
  * 224x224 of it, and the horizontal pass only touches the source rows the window needs.
  */
 
-import { HALF, PRECISION_BITS, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
+import { HALF, PRECISION_BITS, passSpan, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
 import type { Coefficients, Window } from './coefficients.ts';
 import { resizeBicubicU8Wasm } from './resample-wasm.ts';
 
@@ -77,17 +77,8 @@ export function resizeBicubicU8Js(
 
   // Pillow skips a pass whose size does not change (need_horizontal / need_vertical).
   const needH = outW !== srcW;
-  const needV = outH !== srcH;
 
-  let vert: Coefficients | null = null;
-  let rowFirst = win.y;
-  let rowEnd = win.y + win.height;
-  if (needV) {
-    vert = precomputeCoeffs(srcH, outH, win.y, win.height);
-    const b = vert.bounds;
-    rowFirst = b[0]!;
-    rowEnd = b[(win.height - 1) * 2]! + b[(win.height - 1) * 2 + 1]!;
-  }
+  const { coeffs: vert, first: rowFirst, end: rowEnd } = passSpan(srcH, outH, win.y, win.height);
 
   // Intermediate image: rows [rowFirst, rowEnd) of the horizontal pass, window columns only.
   let mid: Uint8Array;
@@ -241,15 +232,7 @@ export function resizeBicubicI32(
   const out = new Int32Array(win.width * win.height);
   if (outW === srcW && outH === srcH) return cropWindow(src, srcW, 1, win, out);
   const needH = outW !== srcW;
-  const needV = outH !== srcH;
-  let vert: Coefficients | null = null;
-  let rowFirst = win.y;
-  let rowEnd = win.y + win.height;
-  if (needV) {
-    vert = precomputeCoeffs(srcH, outH, win.y, win.height);
-    rowFirst = vert.bounds[0]!;
-    rowEnd = vert.bounds[(win.height - 1) * 2]! + vert.bounds[(win.height - 1) * 2 + 1]!;
-  }
+  const { coeffs: vert, first: rowFirst, end: rowEnd } = passSpan(srcH, outH, win.y, win.height);
   let mid: Int32Array;
   let midStride: number;
   let midOffset: number;
