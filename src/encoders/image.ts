@@ -10,8 +10,8 @@ import { rowsOf } from './l2.ts';
 import { pixelLoader } from './pixels.ts';
 import type { Encode, Outcome } from './types.ts';
 
-// Rows read and decoded at once: bounds memory (one decoded image each) and
-// open connections, while keeping both cores busy decoding.
+// Rows of a call read at once: bounds open connections and fetched bytes.
+// Decoding, where the memory goes, has its own bound of one per core (pixels.ts).
 const CONCURRENCY = 8;
 
 export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encode> {
