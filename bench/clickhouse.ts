@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Session } from 'chdb';
+import type { Session } from 'chdb';
 import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { childrenMatching, memoryOf } from './proc.ts';
 import { since } from './stats.ts';
@@ -49,6 +49,8 @@ export async function clickhouseRun(
   const installArgs = ['--model-dir', modelDir, '--pool-size', '1', '--threads', String(threads), ...extraInstallArgs];
   execFileSync('bash', [join(root, 'install.sh'), '--scripts-dir', scriptsDir, '--config-dir', configDir, ...installArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
 
+  // Loaded here, not at the top: a machine without chDB (a GPU box) still runs the rest.
+  const { Session } = await import('chdb');
   const session = new Session(join(base, 'data'), {
     connectionArgs: [`--user_scripts_path=${scriptsDir}`, `--user_defined_executable_functions_config=${configDir}/*_function.xml`],
   });

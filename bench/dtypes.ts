@@ -17,7 +17,7 @@ import { interleaved, othersLoad, startLoad } from './load.ts';
 import { BENCH_DTYPES, type BenchDtype, hasDtype } from './model.ts';
 import { memoryOf } from './proc.ts';
 import { frameBlock, ScriptProcess } from './script-process.ts';
-import { batches, IMAGE_BATCH, sessionOptions, TEXT_BATCH, textFeeds } from './raw.ts';
+import { batches, sessionOptions, textFeeds, type RunOn } from './raw.ts';
 import type { Maybe } from './report.ts';
 import { since } from './stats.ts';
 
@@ -100,7 +100,7 @@ type Timed = { ms: number; othersLoad: number; out: Float32Array[] };
 
 /** A tower loaded once per dtype, run alternately: round 1 fp32 fp16 q8, round 2 ... */
 async function rawTower(
-  modelDir: string, tower: 'text' | 'vision', dtypes: BenchDtype[], threads: number, rounds: number,
+  modelDir: string, tower: 'text' | 'vision', dtypes: BenchDtype[], threads: number, rounds: number, on: RunOn,
   makeRun: (session: ort.InferenceSession) => { warm: () => Promise<void>; run: () => Promise<Timed> },
 ): Promise<Map<BenchDtype, Maybe<{ timed: Timed & { attempts: number; runsMs: number[] }; loadMs: number }>>> {
   const loaded: Array<{ dtype: BenchDtype; session: ort.InferenceSession; loadMs: number; run: () => Promise<Timed> }> = [];
@@ -109,7 +109,7 @@ async function rawTower(
     for (const dtype of dtypes) {
       try {
         const start = performance.now();
-        const session = await ort.InferenceSession.create(towerFile(modelDir, tower, dtype), sessionOptions(threads));
+        const session = await ort.InferenceSession.create(towerFile(modelDir, tower, dtype), sessionOptions(threads, on.device));
         const loadMs = since(start);
         const { warm, run } = makeRun(session);
         loaded.push({ dtype, session, loadMs, run });
@@ -126,9 +126,9 @@ async function rawTower(
   }
 }
 
-function textRunner(tokenIds: number[][]) {
+function textRunner(tokenIds: number[][], batch: number) {
   const order = tokenIds.map((_, i) => i).sort((a, b) => tokenIds[a]!.length - tokenIds[b]!.length);
-  const sorted = batches(order, TEXT_BATCH);
+  const sorted = batches(order, batch);
   return (session: ort.InferenceSession) => {
     const run = async (list: number[][]): Promise<Timed> => {
       const out: Float32Array[] = new Array(tokenIds.length);
@@ -147,7 +147,7 @@ function textRunner(tokenIds: number[][]) {
   };
 }
 
-function visionRunner(pixels: Float32Array, images: number) {
+function visionRunner(pixels: Float32Array, images: number, IMAGE_BATCH: number) {
   return (session: ort.InferenceSession) => {
     const feed = (from: number, n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(from * 3 * PLANE, (from + n) * 3 * PLANE), [n, 3, 224, 224]) });
     const run = async (): Promise<Timed> => {
@@ -221,23 +221,23 @@ async function pipeTower(
 }
 
 export async function dtypesRun(opts: {
-  modelDir: string; dist: string; threads: number; rounds: number; log: (line: string) => void;
+  modelDir: string; dist: string; threads: number; rounds: number; log: (line: string) => void; on: RunOn;
   tokenIds: number[][]; captions: string[]; paths: string[]; textArgs: string[]; imageArgs: string[];
 }): Promise<DtypesResult> {
-  const { modelDir, threads, rounds, log, tokenIds, captions, paths } = opts;
+  const { modelDir, threads, rounds, log, tokenIds, captions, paths, on } = opts;
   const available = BENCH_DTYPES.filter((d) => hasDtype(modelDir, d));
   const missing = (d: BenchDtype) => ({ error: `the model folder has no ${towerFile(modelDir, 'text', d)} / vision_model for ${d}` });
   const get = <T>(m: Map<BenchDtype, Maybe<T>>, d: BenchDtype): Maybe<T> => m.get(d) ?? missing(d);
 
   log(`dtypes: raw text towers (${available.join(', ')}), ${rounds} alternating round(s)`);
-  const rawText = await rawTower(modelDir, 'text', available, threads, rounds, textRunner(tokenIds));
+  const rawText = await rawTower(modelDir, 'text', available, threads, rounds, on, textRunner(tokenIds, on.textBatch));
   log('dtypes: raw vision towers');
   const pixels = await pixelsOf(paths);
-  const rawVision = await rawTower(modelDir, 'vision', available, threads, rounds, visionRunner(pixels, paths.length));
+  const rawVision = await rawTower(modelDir, 'vision', available, threads, rounds, on, visionRunner(pixels, paths.length, on.imageBatch));
   log('dtypes: encode_text --dtype X over a pipe');
-  const pipeText = await pipeTower(opts.dist, 'encode_text', opts.textArgs, available, captions, captions.slice(0, TEXT_BATCH), rounds);
+  const pipeText = await pipeTower(opts.dist, 'encode_text', opts.textArgs, available, captions, captions.slice(0, on.textBatch), rounds);
   log('dtypes: encode_image --dtype X over a pipe');
-  const pipeImage = await pipeTower(opts.dist, 'encode_image', opts.imageArgs, available, paths, paths.slice(0, IMAGE_BATCH), rounds);
+  const pipeImage = await pipeTower(opts.dist, 'encode_image', opts.imageArgs, available, paths, paths.slice(0, on.imageBatch), rounds);
 
   const tower = (m: Map<BenchDtype, Maybe<{ timed: Timed & { attempts: number; runsMs: number[] }; loadMs: number }>>, d: BenchDtype, name: 'text' | 'vision'): Maybe<DtypeTower> => {
     const r = get(m, d);

@@ -1,5 +1,6 @@
 // What the numbers were measured on.
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import ort from 'onnxruntime-node';
@@ -11,6 +12,8 @@ export interface Machine {
   node: string;
   onnxruntime: string;
   loadAvgStart: number[];
+  /** nvidia-smi's name, memory and driver of the first GPU, when there is one. */
+  gpu: string | null;
 }
 
 export function machine(): Machine {
@@ -21,7 +24,18 @@ export function machine(): Machine {
     node: process.version,
     onnxruntime: ort.env.versions.node ?? ort.env.versions.common,
     loadAvgStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    gpu: nvidiaGpu(),
   };
+}
+
+function nvidiaGpu(): string | null {
+  try {
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    const [name, memory, driver] = out.split('\n')[0].split(',').map((x) => x.trim());
+    return `${name}, ${memory}, driver ${driver}`;
+  } catch {
+    return null;
+  }
 }
 
 export function packageVersion(root: string, name: string): string {

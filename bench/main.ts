@@ -18,7 +18,7 @@ import { ensureModel } from './model.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { photos as makePhotos } from './photos.ts';
 import { pipeRun } from './pipe.ts';
-import { rawText, rawVision, IMAGE_BATCH, TEXT_BATCH } from './raw.ts';
+import { rawText, rawVision, runOn } from './raw.ts';
 import { json, render, type Maybe, type Results } from './report.ts';
 import { median, percentile } from './stats.ts';
 import { CONTEXT, loadTokenizer } from './tokenize.ts';
@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   // Inputs: the same captions and photos for every measurement.
   const captions = makeCaptions(options.texts, options.seed);
   const photos = await makePhotos(options.images, options.seed, join(root, '.cache/bench-inputs'), log);
-  const paths = photos.map((p) => p.path);
+  const paths = Array.from({ length: options.imageRows }, (_, i) => photos[i % photos.length].path);
+  const on = runOn(options.device);
   const tokenize = await loadTokenizer(model.dir);
   const tokenIds = captions.map(tokenize);
   const lengths = tokenIds.map((ids) => ids.length);
@@ -75,6 +76,7 @@ async function main(): Promise<void> {
       truncated: lengths.filter((n) => n === CONTEXT).length,
     },
     photos: photos.length,
+    imageRows: paths.length,
     jpeg: photos.filter((p) => p.format === 'jpeg').length,
     png: photos.filter((p) => p.format === 'png').length,
     smallest: `${bySize[0].width}x${bySize[0].height}`,
@@ -91,16 +93,16 @@ async function main(): Promise<void> {
   let rawV: Results['raw']['vision'] = skipped;
   if (core || options.sections.has('pool')) {
     log('(a) raw text tower');
-    rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, threads, options.tries));
+    rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, on, threads, options.tries));
     log('(a) raw vision tower');
-    rawV = await attempt('(a) raw vision', () => rawVision(model.dir, photos.length, threads, options.tries));
+    rawV = await attempt('(a) raw vision', () => rawVision(model.dir, paths.length, on, threads, options.tries));
   }
 
-  const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads)];
+  const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads), ...(on.device === 'cpu' ? [] : ['--device', on.device])];
   // A newer encode_image reads files only below directories it is given.
   const photoDir = dirname(paths[0]);
   const imageArgs = scriptAccepts(dist, 'encode_image', '--allow-dir') ? [...scriptArgs, '--allow-dir', photoDir] : scriptArgs;
-  const installExtra = installAccepts(root, '--allow-dir') ? ['--allow-dir', photoDir] : [];
+  const installExtra = [...(installAccepts(root, '--allow-dir') ? ['--allow-dir', photoDir] : []), ...(on.device === 'cpu' ? [] : ['--device', on.device])];
 
   let memoryFloor: Results['memoryFloor'] = { text: skipped, vision: skipped };
   let pipeText: Results['pipe']['text'] = skipped;
@@ -108,16 +110,19 @@ async function main(): Promise<void> {
   let cold: Results['cold'] = { text: skippedCold, image: skippedCold };
   let clickhouse: Results['clickhouse'] = null;
   if (core) {
-    log('(e) memory floor: a bare onnxruntime-node process per tower');
-    memoryFloor = {
-      text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
-      vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
-    };
+    // The floor is a CPU process's; on a GPU the weights live in device memory.
+    if (on.device === 'cpu') {
+      log('(e) memory floor: a bare onnxruntime-node process per tower');
+      memoryFloor = {
+        text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
+        vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
+      };
+    }
 
     log('(b) encode_text over a pipe');
-    pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, TEXT_BATCH), options.tries));
+    pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, on.textBatch), options.tries));
     log('(b) encode_image over a pipe');
-    pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, IMAGE_BATCH), options.tries));
+    pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, on.imageBatch), options.tries));
 
     log(`(d) cold starts (${options.coldRuns} each)`);
     const jpegs = bySize.filter((p) => p.format === 'jpeg');
@@ -138,7 +143,7 @@ async function main(): Promise<void> {
   if (options.sections.has('dtypes')) {
     log(`dtypes: fp32 / fp16 / q8 on the first ${options.dtypeTexts} captions and ${options.dtypeImages} photos`);
     dtypes = await attempt('dtypes', () => dtypesRun({
-      modelDir: model.dir, dist, threads, rounds: options.tries, log, tokenIds: tokenIds.slice(0, options.dtypeTexts),
+      modelDir: model.dir, dist, threads, rounds: options.tries, log, on, tokenIds: tokenIds.slice(0, options.dtypeTexts),
       captions: captions.slice(0, options.dtypeTexts), paths: paths.slice(0, options.dtypeImages), textArgs: scriptArgs, imageArgs,
     }));
   }
@@ -171,7 +176,7 @@ async function main(): Promise<void> {
     },
     model,
     run: {
-      quick: options.quick, sections: [...options.sections], threads, tries: options.tries, textArgs: scriptArgs, imageArgs, installArgs: installExtra,
+      quick: options.quick, sections: [...options.sections], threads, on, tries: options.tries, textArgs: scriptArgs, imageArgs, installArgs: installExtra,
       seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     inputs,

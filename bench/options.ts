@@ -2,6 +2,7 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { BenchDevice } from './raw.ts';
 
 /** core = (a)..(e) and the diagnostics; the others are the sections of the same names. */
 export const SECTIONS = ['core', 'dtypes', 'pool', 'executable'] as const;
@@ -12,7 +13,11 @@ export interface BenchOptions {
   /** True when the model is the generated random-weight ViT-B/32 (not a --model-dir). */
   generated: boolean;
   texts: number;
+  /** Distinct photos generated. */
   images: number;
+  /** Image rows fed to every measurement: the photos, repeated in turn if more. */
+  imageRows: number;
+  device: BenchDevice;
   /** Captions and photos (the first ones) the DTYPES section uses. */
   dtypeTexts: number;
   dtypeImages: number;
@@ -30,7 +35,12 @@ export const USAGE = `usage: npm run bench -- [options]
   --quick             smoke run: 64 captions, 16 photos, 1 cold start each, 1 try
   --model-dir DIR     bench this model folder instead of the generated random-weight ViT-B/32
   --texts N           number of captions (default 512)
-  --images N          number of photos (default 96)
+  --images N          number of photos generated (default 96; 128 on a GPU)
+  --image-rows N      image rows per measurement, the photos repeated in turn (default: the photos;
+                        1024 on a GPU, which needs long runs to be timed)
+  --device D          cpu (default), webgpu or cuda: where (a) and the scripts run; on a GPU the
+                        batches are the scripts' GPU defaults (256 texts, 64 images), the targets
+                        0.9x / 0.8x, 8192 captions by default, and sections core,dtypes
   --sections LIST     comma-separated, any of ${SECTIONS.join(', ')} (default: all)
                         core: (a)..(e); dtypes: fp32/fp16/q8 speed and cosine;
                         pool: chDB with pool_size 1, 2, 4; executable: chDB, --type executable
@@ -51,6 +61,8 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
       'model-dir': { type: 'string' },
       texts: { type: 'string' },
       images: { type: 'string' },
+      'image-rows': { type: 'string' },
+      device: { type: 'string', default: 'cpu' },
       sections: { type: 'string' },
       'no-dtypes': { type: 'boolean', default: false },
       'no-pool': { type: 'boolean', default: false },
@@ -65,7 +77,11 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
   });
   if (values.help) return null;
   const quick = values.quick;
-  const sections = new Set<Section>(SECTIONS);
+  const device = values.device as BenchDevice;
+  if (!['cpu', 'webgpu', 'cuda'].includes(device)) throw new Error(`Expected one of cpu, webgpu, cuda for --device but received '${values.device}'`);
+  const gpu = device !== 'cpu';
+  // Pool size and executable mode are CPU questions: one process feeds a GPU.
+  const sections = new Set<Section>(gpu ? ['core', 'dtypes'] : SECTIONS);
   if (values.sections !== undefined) {
     sections.clear();
     for (const s of values.sections.split(',')) {
@@ -76,15 +92,18 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
   if (values['no-dtypes']) sections.delete('dtypes');
   if (values['no-pool'] || values['no-clickhouse']) sections.delete('pool');
   if (values['no-executable'] || values['no-clickhouse']) sections.delete('executable');
-  const texts = count('--texts', values.texts, quick ? 64 : 512);
-  const images = count('--images', values.images, quick ? 16 : 96);
+  const texts = count('--texts', values.texts, quick ? 64 : gpu ? 8192 : 512);
+  const images = count('--images', values.images, quick ? 16 : gpu ? 128 : 96);
+  const imageRows = count('--image-rows', values['image-rows'], gpu && !quick ? Math.max(images, 1024) : images);
   return {
     modelDir: values['model-dir'] ? resolve(values['model-dir']) : join(root, '.cache/bench-models/clip-base'),
     generated: !values['model-dir'],
     texts,
     images,
-    dtypeTexts: Math.min(texts, count('--dtype-texts', values['dtype-texts'], 256)),
-    dtypeImages: Math.min(images, count('--dtype-images', values['dtype-images'], 48)),
+    imageRows,
+    device,
+    dtypeTexts: Math.min(texts, count('--dtype-texts', values['dtype-texts'], gpu ? 4096 : 256)),
+    dtypeImages: Math.min(imageRows, count('--dtype-images', values['dtype-images'], gpu ? 512 : 48)),
     quick,
     clickhouse: !values['no-clickhouse'],
     sections,

@@ -1,7 +1,7 @@
 // (a) The ceiling: the towers run directly in onnxruntime-node in this process,
 // with ideal batching and no protocol, tokenizing or image decoding in the timing.
-// Text: token ids sorted by length, batches of 32 padded to their longest row.
-// Vision: fixed random pixel tensors, batches of 8.
+// Text: token ids sorted by length, batches of 32 (256 on a GPU) padded to their longest
+// row. Vision: fixed random pixel tensors, batches of 8 (64 on a GPU).
 
 import { cpus } from 'node:os';
 import ort from 'onnxruntime-node';
@@ -10,8 +10,19 @@ import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { rng } from './rng.ts';
 import { since } from './stats.ts';
 
-export const TEXT_BATCH = 32;
-export const IMAGE_BATCH = 8;
+export type BenchDevice = 'cpu' | 'webgpu' | 'cuda';
+
+/** Where (a) and the scripts run, and at which batch sizes: the scripts' defaults there. */
+export interface RunOn {
+  device: BenchDevice;
+  textBatch: number;
+  imageBatch: number;
+}
+
+export function runOn(device: BenchDevice): RunOn {
+  // src/options.ts: a GPU gets 8x the CPU's batches (measured on an H100).
+  return device === 'cpu' ? { device, textBatch: 32, imageBatch: 8 } : { device, textBatch: 256, imageBatch: 64 };
+}
 
 export interface RawResult {
   items: number;
@@ -25,8 +36,8 @@ export interface RawResult {
   attempts?: number;
 }
 
-export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'] };
+export function sessionOptions(threads: number, device: BenchDevice): ort.InferenceSession.SessionOptions {
+  return { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all', executionProviders: [device] };
 }
 
 export function textFeeds(session: ort.InferenceSession, rows: number[][]): Record<string, ort.Tensor> {
@@ -55,9 +66,9 @@ export interface RawText {
   inOrder: RawResult;
 }
 
-export async function rawText(modelDir: string, tokenIds: number[][], threads = cpus().length, tries = 1): Promise<RawText> {
+export async function rawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length, tries = 1): Promise<RawText> {
   const loadStart = performance.now();
-  const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads));
+  const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
   try {
     const run = async (rows: number[][][]): Promise<RawResult> => {
@@ -67,20 +78,21 @@ export async function rawText(modelDir: string, tokenIds: number[][], threads = 
       const ms = since(start);
       return { items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
     };
-    const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), TEXT_BATCH);
+    const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), on.textBatch);
     // Warm-up: a short and a long batch, so both shapes' kernels are ready.
     await run([sortedBatches[0], sortedBatches[sortedBatches.length - 1]]);
     const sorted = await leastDisturbed(tries, () => run(sortedBatches));
-    const inOrder = await leastDisturbed(tries, () => run(batches(tokenIds, TEXT_BATCH)));
+    const inOrder = await leastDisturbed(tries, () => run(batches(tokenIds, on.textBatch)));
     return { sorted, inOrder };
   } finally {
     await session.release();
   }
 }
 
-export async function rawVision(modelDir: string, images: number, threads = cpus().length, tries = 1): Promise<RawResult> {
+export async function rawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length, tries = 1): Promise<RawResult> {
+  const IMAGE_BATCH = on.imageBatch;
   const loadStart = performance.now();
-  const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads));
+  const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
   try {
     const r = rng(99);

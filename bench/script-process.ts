@@ -2,6 +2,7 @@
 // executable_pool drives it: chunk header N, N TabSeparated rows, read N answers.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { escapeField } from '../src/protocol/tsv.ts';
 
@@ -30,7 +31,10 @@ export class ScriptProcess {
   private waiters: Array<{ rows: number; resolve: (at: number) => void; reject: (err: Error) => void }> = [];
 
   constructor(distDir: string, script: string, args: string[]) {
-    this.child = spawn(process.execPath, [join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // The environment install.sh's launcher gives the scripts: libuv's pool (where sharp
+    // decodes) sized to the cores, unless the caller chose.
+    const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())) };
+    this.child = spawn(process.execPath, [join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child.stdin.on('error', () => {}); // the script may die before reading everything

@@ -1,6 +1,7 @@
 // Shared main() of the scripts: options, signals, model load, serve, exit.
 
 import { Readable } from 'node:stream';
+import { formatWorkers } from './protocol/format-workers.ts';
 import { OptionError, parseOptions, usage, type CliOptions, type ScriptSpec } from './options.ts';
 import { serve } from './serve.ts';
 import type { Encode } from './encoders/types.ts';
@@ -54,11 +55,17 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   const encode: Encode = async (values) => (await loading)(values);
 
   const nullAnswer = options.image.check ? '' : '[]';
+  // A GPU answers rows faster than one thread prints them, and needs its next batch
+  // ready: more batches in flight, printing on two workers. The CPU is the bottleneck
+  // on its own: there, both would only take cores from onnxruntime.
+  const gpu = options.device !== 'cpu' && !options.image.check;
   try {
     await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, {
       ...options,
       batchSize: script.rowsPerCall(options.batchSize),
       maxBatchBytes: MAX_CALL_BYTES,
+      inFlight: gpu ? 4 : 2,
+      ...(gpu && { formatArrays: formatWorkers(2, new URL('./format_worker.mjs', import.meta.url)) }),
       name: script.name,
       nullAnswer,
       log,

@@ -33,6 +33,8 @@ export interface ImageOptions {
   maxPixels: number;
   /** Per image: fetching, decoding and preprocessing together. */
   timeoutMs: number;
+  /** Worker threads that decode and preprocess; null: none on the CPU, one per spare core on a GPU. */
+  decodeThreads: number | null;
 }
 
 export interface CliOptions extends EncoderOptions {
@@ -63,6 +65,7 @@ const IMAGE = {
   'max-bytes': { type: 'string' },
   'max-pixels': { type: 'string' },
   'timeout-ms': { type: 'string' },
+  'decode-threads': { type: 'string' },
 } as const;
 
 export const IMAGE_DEFAULTS = {
@@ -104,6 +107,8 @@ export function usage(spec: ScriptSpec): string {
   --max-bytes N       largest image file or download (default ${IMAGE_DEFAULTS.maxBytes})
   --max-pixels N      largest width x height decoded (default ${IMAGE_DEFAULTS.maxPixels}, Pillow's limit)
   --timeout-ms N      per image: fetch, decode and preprocess (default ${IMAGE_DEFAULTS.timeoutMs})
+  --decode-threads N  worker threads that decode and preprocess images; 0 keeps it on the main thread
+                      (default: 0 on the CPU, where onnxruntime uses the cores; cores - 1 on a GPU)
 `;
   }
   return text;
@@ -147,6 +152,7 @@ type ImageValues = {
   'max-bytes'?: string;
   'max-pixels'?: string;
   'timeout-ms'?: string;
+  'decode-threads'?: string;
 };
 
 function imageOptions(values: Partial<ImageValues>): ImageOptions {
@@ -164,6 +170,7 @@ function imageOptions(values: Partial<ImageValues>): ImageOptions {
     maxBytes: positiveInt('--max-bytes', values['max-bytes'], IMAGE_DEFAULTS.maxBytes, 2 ** 31),
     maxPixels: positiveInt('--max-pixels', values['max-pixels'], IMAGE_DEFAULTS.maxPixels, 2 ** 40),
     timeoutMs: positiveInt('--timeout-ms', values['timeout-ms'], IMAGE_DEFAULTS.timeoutMs, 3_600_000),
+    decodeThreads: values['decode-threads'] === undefined ? null : positiveInt('--decode-threads', values['decode-threads'], 0, 256, 0),
   };
 }
 
@@ -176,11 +183,11 @@ function oneOf<T extends string>(name: string, value: string, allowed: readonly 
   throw new OptionError(`Expected one of ${allowed.join(', ')} for ${name} but received '${value}'`);
 }
 
-function positiveInt(name: string, value: string | undefined, fallback: number, max: number): number {
+function positiveInt(name: string, value: string | undefined, fallback: number, max: number, min = 1): number {
   if (value === undefined) return fallback;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < 1 || n > max) {
-    throw new OptionError(`Expected an integer between 1 and ${max} for ${name} but received '${value}'`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new OptionError(`Expected an integer between ${min} and ${max} for ${name} but received '${value}'`);
   }
   return n;
 }

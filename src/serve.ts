@@ -6,6 +6,7 @@ import { readBatches, type Batch, type FramingOptions } from './protocol/framing
 import type { Encode, Outcome } from './encoders/types.ts';
 import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
 import { formatArray } from './protocol/arrays.ts';
+import type { FormatArrays } from './protocol/format-workers.ts';
 import { flush, writeText } from './protocol/output.ts';
 
 /** One input value: the un-escaped bytes of the argument, or null for a NULL. */
@@ -17,12 +18,16 @@ export interface ServeOptions extends FramingOptions {
   nullAnswer: string;
   onError: 'empty' | 'fail';
   log: (line: string) => void;
+  /** Batches being encoded at once: the next ones are read and prepared while the model runs. */
+  inFlight: number;
+  /** Prints vectors off the main thread; default: formatArray, here. */
+  formatArrays?: FormatArrays;
 }
 
 export class RowFailure extends Error {}
 
 export async function serve(input: AsyncIterable<Buffer>, output: Writable, encode: Encode, options: ServeOptions): Promise<void> {
-  // Two batches in flight: while the model runs one, the next is read, decoded and
+  // Several batches in flight: while the model runs one, the next are read, decoded and
   // preprocessed (the encoders serialize the model runs themselves). Answers are
   // written strictly in order.
   const pending: Array<{ batch: Batch; answer: Promise<string> }> = [];
@@ -37,7 +42,7 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     pending.push({ batch, answer });
     // A pool sends the next block only after every answer of this one: finish it now.
     if (batch.endsBlock) while (pending.length > 0) await writeOldest();
-    else if (pending.length > 1) await writeOldest();
+    else if (pending.length >= options.inFlight) await writeOldest();
   }
   while (pending.length > 0) await writeOldest();
   await flush(output);
@@ -50,7 +55,10 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
   if (encoded.length !== nonNull.length) {
     throw new Error(`internal error: the encoder answered ${encoded.length} rows for ${nonNull.length}`);
   }
+  const vectors = encoded.filter((o): o is Float32Array => o instanceof Float32Array);
+  const printed = options.formatArrays ? await options.formatArrays(vectors) : vectors.map(formatArray);
   let next = 0;
+  let nextVector = 0;
   let text = '';
   for (let i = 0; i < values.length; i++) {
     if (values[i] === null) {
@@ -59,7 +67,7 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
     }
     const outcome: Outcome = encoded[next++];
     if (outcome instanceof Float32Array) {
-      text += formatArray(outcome) + '\n';
+      text += printed[nextVector++] + '\n';
       continue;
     }
     if (typeof outcome === 'string') {

@@ -1,7 +1,7 @@
 // The built scripts driven over real pipes, as ClickHouse drives them.
 
 import { spawn } from 'node:child_process';
-import { cpSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
@@ -172,6 +172,52 @@ describe('encode_image per-row errors', () => {
     expect(failing.code).toBe(1);
     expect(failing.stdout).toBe('');
     expect(failing.stderr).toContain(`encode_image: block 1, row 1: '${dir}/missing.jpg' does not exist`);
+  });
+});
+
+// What a GPU process does differently (batches decoded on worker threads, vectors printed
+// on worker threads, more batches in flight) must not change one byte of the answers;
+// proven here on the CPU, where CI runs.
+describe('worker threads of a GPU process', () => {
+  const images = join(ROOT, 'test/fixtures/images');
+  const block = (values: string[]) => `${values.length}\n` + rows(values);
+
+  it('encode_image --decode-threads N answers exactly as decoding on the main thread, bad rows included', async () => {
+    // Every fixture (some are not images: each is answered [] with its reason), then the
+    // same rows again in small blocks so that answers cross block boundaries in flight.
+    const paths = [...readdirSync(images).sort().map((f) => join(images, f)), '/etc/passwd', join(images, 'missing.jpg')];
+    const input = block(paths) + block(paths.slice(0, 5)) + block(paths.slice(5, 7)) + block(paths.slice(7));
+    const args = ['--model-dir', modelDir, '--allow-dir', images, '--chunk-header', '--batch-size', '4'];
+    const [here, workers] = await Promise.all([runScript('encode_image', [...args, '--decode-threads', '0'], input), runScript('encode_image', [...args, '--decode-threads', '3'], input)]);
+    expect(here.code).toBe(0);
+    expect(workers.code).toBe(0);
+    expect(here.stdout.split('\n').length - 1).toBe(2 * paths.length);
+    expect(here.stdout.split('\n').filter((l) => l.length > 1000).length).toBeGreaterThan(40);
+    expect(workers.stdout).toBe(here.stdout);
+    expect(workers.stderr).toBe(here.stderr);
+  });
+
+  it('encode_text with GPU settings (--device auto falling back) prints exactly what --device cpu prints', async () => {
+    // More rows than one printing job (256), NULLs among them, over several blocks.
+    const texts = Array.from({ length: 700 }, (_, i) => (i % 9 === 0 ? '\\N' : `caption ${i} ${'word '.repeat(i % 40)}`));
+    const values = texts.map((t) => (t === '\\N' ? t : escapeField(Buffer.from(t)).toString('latin1')));
+    const input = [values, values.slice(0, 3), values.slice(3, 300)].map((b) => `${b.length}\n${b.join('\n')}\n`).join('');
+    const args = ['--model-dir', modelDir, '--chunk-header', '--batch-size', '16'];
+    const [cpu, gpuSettings] = await Promise.all([runScript('encode_text', [...args, '--device', 'cpu'], input), runScript('encode_text', [...args, '--device', 'auto'], input)]);
+    expect(cpu.code).toBe(0);
+    expect(gpuSettings.code).toBe(0);
+    expect(gpuSettings.stderr).toMatch(/--device auto: no usable GPU/);
+    const lines = cpu.stdout.split('\n');
+    expect(lines.length - 1).toBe(1000);
+    expect(lines[0]).toBe('[]');
+    expect(JSON.parse(lines[1])).toHaveLength(512);
+    expect(gpuSettings.stdout).toBe(cpu.stdout);
+  });
+
+  it('reports a bad --decode-threads the way sharp does', async () => {
+    const run = await runScript('encode_image', ['--model-dir', modelDir, '--decode-threads', 'many'], '');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Expected an integer between 0 and 256 for --decode-threads but received 'many'");
   });
 });
 

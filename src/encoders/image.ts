@@ -1,22 +1,28 @@
 // encode_image: a source per row -> file bytes -> CLIP pixels -> vision tower -> vectors.
 // A row that cannot be read or decoded fails alone; the rest of the batch runs.
 
+import { availableParallelism } from 'node:os';
 import { Tensor } from '@huggingface/transformers';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
 import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './l2.ts';
+import { decodeWorkers } from './decode-workers.ts';
 import { pixelLoader } from './pixels.ts';
 import type { Encode, Outcome } from './types.ts';
 
-// Rows of a call read at once: bounds open connections and fetched bytes.
-// Decoding, where the memory goes, has its own bound of one per core (pixels.ts).
-const CONCURRENCY = 8;
+// Rows of a call read at once: bounds open connections and fetched bytes, but must
+// keep every core decoding. Decoding, where the memory goes, has its own bound of
+// one per core (pixels.ts).
+const CONCURRENCY = Math.max(8, availableParallelism());
 
 export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encode> {
-  const model = await loadTower('vision', options, log);
-  const load = pixelLoader(options.image);
+  const { run: model, device } = await loadTower('vision', options, log);
+  // On the CPU onnxruntime already fills the cores: decoding on the main thread in the
+  // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
+  const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));
+  const load = pixelLoader(options.image, threads > 0 ? decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)) : undefined);
   return async (values) => {
     const pixels = new Float32Array(values.length * PIXELS_PER_IMAGE);
     const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));

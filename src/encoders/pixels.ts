@@ -6,13 +6,15 @@ import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { ImageOptions } from '../options.ts';
 import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
+import type { Preprocess } from './decode-workers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
 export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
 
-export function pixelLoader(options: ImageOptions): PixelLoader {
+/** `preprocess` runs the decode here (default) or on worker threads (decode-workers.ts). */
+export function pixelLoader(options: ImageOptions, preprocess: Preprocess = preprocessHere): PixelLoader {
   const policy = defaultPolicy({
     allowDirs: options.allowDirs,
     allowUrls: options.allowUrls,
@@ -34,7 +36,7 @@ export function pixelLoader(options: ImageOptions): PixelLoader {
       }
       // One budget per row: what the fetch used is gone for decoding.
       const left = Math.max(1, options.timeoutMs - (Date.now() - started));
-      await decoding(() => preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left }));
+      await decoding(() => preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left }));
       return null;
     } catch (err) {
       if (err instanceof SourceError) return err.message;
@@ -43,3 +45,5 @@ export function pixelLoader(options: ImageOptions): PixelLoader {
   };
 }
 
+
+const preprocessHere: Preprocess = async (bytes, out, offset, options) => void (await preprocessGuarded(bytes, out, offset, options));

@@ -13,7 +13,7 @@ import type { Encode } from './types.ts';
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encode> {
-  const [tokenizer, model] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
+  const [tokenizer, { run: model }] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
   return async (values) => {
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     // Rows of similar length share a model batch, so little compute goes to padding;

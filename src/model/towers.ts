@@ -21,31 +21,40 @@ export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): voi
 /** Runs a tower: feeds are transformers.js Tensors, the result has `text_embeds` / `image_embeds`. */
 export type TowerModel = (feeds: Record<string, unknown>) => Promise<Record<string, { data: Float32Array; dims: number[] }>>;
 
+export type RunDevice = Exclude<Device, 'auto'>;
+
+export interface LoadedTower {
+  run: TowerModel;
+  /** Where it runs: --device, or what --device auto settled on. */
+  device: RunDevice;
+}
+
 // What --device auto tries, in order, before the CPU. CUDA only works where its
 // libraries were installed next to onnxruntime-node; WebGPU needs a Vulkan loader.
 const GPUS = ['cuda', 'webgpu'] as const;
 
-export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<TowerModel> {
+export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   checkModelDir(options.modelDir, tower, options.dtype);
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(options.modelDir) + '/';
-  const model = await loadOnDevice(tower, options, log);
+  const { run: model, device } = await loadOnDevice(tower, options, log);
   // One run at a time: two would only fight over the same threads (or GPU queue),
   // while the caller prepares the next batch on the side.
   let last: Promise<unknown> = Promise.resolve();
-  return (feeds) => {
-    const run = last.then(() => model(feeds));
-    last = run.catch(() => {});
-    return run;
+  const run: TowerModel = (feeds) => {
+    const result = last.then(() => model(feeds));
+    last = result.catch(() => {});
+    return result;
   };
+  return { run, device };
 }
 
 /** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
-async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<TowerModel> {
+async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   if (options.device !== 'auto') {
     try {
-      return await load(tower, options, options.device);
+      return { run: await load(tower, options, options.device), device: options.device };
     } catch (err) {
       throw new ModelError(`--device ${options.device}: ${firstLine(err)}`);
     }
@@ -53,18 +62,18 @@ async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: s
   const reasons: string[] = [];
   for (const gpu of GPUS) {
     try {
-      const model = await load(tower, options, gpu);
+      const run = await load(tower, options, gpu);
       log(`--device auto: running on ${gpu}`);
-      return model;
+      return { run, device: gpu };
     } catch (err) {
       reasons.push(`${gpu}: ${firstLine(err)}`);
     }
   }
   log(`--device auto: no usable GPU (${reasons.join('; ')}); running on the CPU`);
-  return load(tower, options, 'cpu');
+  return { run: await load(tower, options, 'cpu'), device: 'cpu' };
 }
 
-async function load(tower: Tower, options: EncoderOptions, device: Exclude<Device, 'auto'>): Promise<TowerModel> {
+async function load(tower: Tower, options: EncoderOptions, device: RunDevice): Promise<TowerModel> {
   const cls = tower === 'text' ? CLIPTextModelWithProjection : CLIPVisionModelWithProjection;
   const model = await cls.from_pretrained(basename(options.modelDir), {
     dtype: options.dtype,

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs `npm run bench -- --device webgpu` on a GPU machine without Node, from what
+# bench/gpu/pack.sh packed (run from the repository root there).
+# Usage: bench/gpu/run.sh [CARRY_DIR] -- [bench options]
+# A machine that has Node and npm needs none of this: `npm run bench -- --device webgpu`.
+set -euo pipefail
+root=$(pwd)
+carry=${1:-.gpu}
+shift || true
+[ "${1:-}" = -- ] && shift
+work=/tmp/clip-gpu
+mkdir -p "$work"
+xz -dc "$carry/carry.tar.xz" | tar -C "$work" -xf -
+c=$work/carry
+# Vulkan: the loader from Debian, with glvnd's libGLdispatch that the NVIDIA driver's ICD
+# (libGLX_nvidia, from the machine) needs.
+for deb in "$c"/*.deb "$carry"/*.deb; do [ -f "$deb" ] && dpkg -x "$deb" "$work/vulkan"; done
+export LD_LIBRARY_PATH="$work/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
+export PATH="$c:$PATH"
+# The repository's layout, as `npm run bench` sees it.
+rm -rf dist node_modules .cache/bench
+cp -R "$c/dist" dist
+ln -s "$c/node_modules" node_modules
+ln -s "$c/node_modules" dist/node_modules
+mkdir -p .cache/bench && cp "$c"/bench/*.mjs .cache/bench/ && cp -R dist .cache/bench/dist
+for extra in "$carry"/extra-*.tar.xz; do
+  [ -f "$extra" ] && xz -dc "$extra" | tar -C "$c/node_modules" -xf -
+done
+for part in "$carry"/chdb.tar.xz.part-aa; do
+  [ -f "$part" ] || break
+  cat "$carry"/chdb.tar.xz.part-* | xz -dc | tar -C "$c/node_modules" -xf -
+done
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
+exec node .cache/bench/main.mjs --device webgpu "$@"
