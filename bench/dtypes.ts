@@ -14,7 +14,7 @@ import ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { towerFile } from '../src/model/files.ts';
 import { interleaved, othersLoad, startLoad } from './load.ts';
-import { BENCH_DTYPES, type BenchDtype, hasDtype } from './model.ts';
+import { type BenchDtype, hasDtype } from './model.ts';
 import { memoryOf } from './proc.ts';
 import { frameBlock, ScriptProcess } from './script-process.ts';
 import { batches, sessionOptions, textFeeds, type RunOn } from './raw.ts';
@@ -222,10 +222,10 @@ async function pipeTower(
 
 export async function dtypesRun(opts: {
   modelDir: string; dist: string; threads: number; rounds: number; log: (line: string) => void; on: RunOn;
-  tokenIds: number[][]; captions: string[]; paths: string[]; textArgs: string[]; imageArgs: string[];
+  tokenIds: number[][]; captions: string[]; paths: string[]; textArgs: string[]; imageArgs: string[]; dtypes: BenchDtype[];
 }): Promise<DtypesResult> {
   const { modelDir, threads, rounds, log, tokenIds, captions, paths, on } = opts;
-  const available = BENCH_DTYPES.filter((d) => hasDtype(modelDir, d));
+  const available = opts.dtypes.filter((d) => hasDtype(modelDir, d));
   const missing = (d: BenchDtype) => ({ error: `the model folder has no ${towerFile(modelDir, 'text', d)} / vision_model for ${d}` });
   const get = <T>(m: Map<BenchDtype, Maybe<T>>, d: BenchDtype): Maybe<T> => m.get(d) ?? missing(d);
 
@@ -252,7 +252,7 @@ export async function dtypesRun(opts: {
   };
   return {
     texts: tokenIds.length, images: paths.length, rounds,
-    rows: BENCH_DTYPES.map((dtype) => ({
+    rows: opts.dtypes.map((dtype) => ({
       dtype,
       text: tower(rawText, dtype, 'text'),
       vision: tower(rawVision, dtype, 'vision'),

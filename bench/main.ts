@@ -141,10 +141,10 @@ async function main(): Promise<void> {
 
   let dtypes: Results['dtypes'] = null;
   if (options.sections.has('dtypes')) {
-    log(`dtypes: fp32 / fp16 / q8 on the first ${options.dtypeTexts} captions and ${options.dtypeImages} photos`);
+    log(`dtypes: ${options.dtypes.join(' / ')} on the first ${options.dtypeTexts} captions and ${options.dtypeImages} photos`);
     dtypes = await attempt('dtypes', () => dtypesRun({
       modelDir: model.dir, dist, threads, rounds: options.tries, log, on, tokenIds: tokenIds.slice(0, options.dtypeTexts),
-      captions: captions.slice(0, options.dtypeTexts), paths: paths.slice(0, options.dtypeImages), textArgs: scriptArgs, imageArgs,
+      captions: captions.slice(0, options.dtypeTexts), paths: paths.slice(0, options.dtypeImages), textArgs: scriptArgs, imageArgs, dtypes: options.dtypes,
     }));
   }
 

@@ -2,6 +2,7 @@
 
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { BENCH_DTYPES, type BenchDtype } from './model.ts';
 import type { BenchDevice } from './raw.ts';
 
 /** core = (a)..(e) and the diagnostics; the others are the sections of the same names. */
@@ -21,6 +22,8 @@ export interface BenchOptions {
   /** Captions and photos (the first ones) the DTYPES section uses. */
   dtypeTexts: number;
   dtypeImages: number;
+  /** The dtypes the DTYPES section compares (fp32 always, the reference). */
+  dtypes: BenchDtype[];
   quick: boolean;
   /** (c) in core; pool and executable need it too. */
   clickhouse: boolean;
@@ -48,6 +51,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-clickhouse     skip everything that runs chDB: (c), pool and executable
   --dtype-texts N     captions the dtypes section uses (default min(texts, 256))
   --dtype-images N    photos the dtypes section uses (default min(images, 48))
+  --dtypes LIST       dtypes the dtypes section compares (default ${BENCH_DTYPES.join(',')}; fp32 is always in)
   --tries N           timed runs per measurement, keeping the least disturbed (default 3, --quick 1)
   --seed N            input seed (default 1)
 `;
@@ -70,6 +74,7 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
       'no-clickhouse': { type: 'boolean', default: false },
       'dtype-texts': { type: 'string' },
       'dtype-images': { type: 'string' },
+      dtypes: { type: 'string' },
       seed: { type: 'string', default: '1' },
       tries: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -104,6 +109,7 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
     device,
     dtypeTexts: Math.min(texts, count('--dtype-texts', values['dtype-texts'], gpu ? 4096 : 256)),
     dtypeImages: Math.min(imageRows, count('--dtype-images', values['dtype-images'], gpu ? 512 : 48)),
+    dtypes: dtypeList(values.dtypes),
     quick,
     clickhouse: !values['no-clickhouse'],
     sections,
@@ -111,6 +117,15 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
     tries: count('--tries', values.tries, quick ? 1 : 3),
     seed: count('--seed', values.seed, 1),
   };
+}
+
+function dtypeList(value: string | undefined): BenchDtype[] {
+  if (value === undefined) return [...BENCH_DTYPES];
+  const asked = value.split(',');
+  for (const d of asked) {
+    if (!(BENCH_DTYPES as readonly string[]).includes(d)) throw new Error(`Expected --dtypes to list some of ${BENCH_DTYPES.join(', ')} but received '${value}'`);
+  }
+  return BENCH_DTYPES.filter((d) => d === 'fp32' || asked.includes(d));
 }
 
 function count(name: string, value: string | undefined, fallback: number): number {

@@ -237,7 +237,7 @@ function renderDtypes(res: Results, d: Maybe<DtypesResult>, out: string[]): void
     }
   }
   out.push(table(rows));
-  out.push('    raw/s = items/s of the tower alone in onnxruntime-node, as (a) (threads = cores, text sorted in batches of 32, images in batches of 8);');
+  out.push(`    raw/s = items/s of the tower alone in onnxruntime-node, as (a) (threads = cores, text sorted in batches of ${res.run.on.textBatch}, images in batches of ${res.run.on.imageBatch});`);
   out.push('    cos = cosine of each embedding to the fp32 embedding of the same input; script/s = dist/encode_*.mjs --dtype X over a pipe, as (b);');
   out.push(`    load = InferenceSession.create; script RSS = peak RSS of that script process; the dtypes alternate for ${d.rounds} round(s), the fastest clean run kept.`);
   out.push('    items/s of every round (raw; script):');

@@ -19,6 +19,8 @@ export interface EncoderOptions {
   batchSize: number;
   threads: number;
   normalize: boolean;
+  /** Log where each call's time went to stderr. */
+  trace: boolean;
 }
 
 /** What encode_image may read, and how much of it. */
@@ -53,6 +55,7 @@ const COMMON = {
   threads: { type: 'string' },
   'chunk-header': { type: 'boolean', default: false },
   raw: { type: 'boolean', default: false },
+  trace: { type: 'boolean', default: false },
   'on-error': { type: 'string', default: 'empty' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -94,6 +97,7 @@ export function usage(spec: ScriptSpec): string {
   --threads N         onnxruntime intra-op threads (default: all ${availableParallelism()} cores)
   --chunk-header      blocks start with a row count line (executable_pool with send_chunk_header=1)
   --raw               print the raw projection instead of the L2-normalized vector
+  --trace             log where each call's time goes (reading, model runs, printing) to stderr
   --on-error MODE     a row that cannot be encoded: 'empty' answers [] and logs to stderr (default),
                       'fail' fails the whole block with the reason
 `;
@@ -138,6 +142,7 @@ export function parseOptions(argv: string[], spec: ScriptSpec): CliOptions | nul
     batchSize: positiveInt('--batch-size', values['batch-size'], defaultBatch, 4096),
     threads: positiveInt('--threads', values.threads, availableParallelism(), 1024),
     normalize: !values.raw,
+    trace: values.trace,
     chunkHeader: values['chunk-header'],
     onError: oneOf('--on-error', values['on-error'], ['empty', 'fail'] as const),
     image: imageOptions(values as Partial<ImageValues>),

@@ -5,9 +5,9 @@ import type { Writable } from 'node:stream';
 import { readBatches, type Batch, type FramingOptions } from './protocol/framing.ts';
 import type { Encode, Outcome } from './encoders/types.ts';
 import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
-import { formatArray } from './protocol/arrays.ts';
+import { printArrays, rowsOfPrinted } from './protocol/arrays.ts';
 import type { FormatArrays } from './protocol/format-workers.ts';
-import { flush, writeText } from './protocol/output.ts';
+import { flush, writeBytes } from './protocol/output.ts';
 
 /** One input value: the un-escaped bytes of the argument, or null for a NULL. */
 export type Value = Buffer | null;
@@ -18,6 +18,7 @@ export interface ServeOptions extends FramingOptions {
   nullAnswer: string;
   onError: 'empty' | 'fail';
   log: (line: string) => void;
+  trace?: boolean;
   /** Batches being encoded at once: the next ones are read and prepared while the model runs. */
   inFlight: number;
   /** Prints vectors off the main thread; default: formatArray, here. */
@@ -30,10 +31,13 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
   // Several batches in flight: while the model runs one, the next are read, decoded and
   // preprocessed (the encoders serialize the model runs themselves). Answers are
   // written strictly in order.
-  const pending: Array<{ batch: Batch; answer: Promise<string> }> = [];
+  const pending: Array<{ batch: Batch; answer: Promise<Buffer> }> = [];
   const writeOldest = async () => {
     const { batch, answer } = pending.shift()!;
-    await writeText(output, await answer);
+    const bytes = await answer;
+    const started = performance.now();
+    await writeBytes(output, bytes);
+    if (options.trace) options.log(`${options.name}: trace: ${batch.rows.length} answers written in ${(performance.now() - started).toFixed(0)} ms`);
     if (batch.endsBlock) await flush(output);
   };
   for await (const batch of readBatches(input, options)) {
@@ -48,7 +52,7 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
   await flush(output);
 }
 
-async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions): Promise<string> {
+async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions): Promise<Buffer> {
   const values = batch.rows.map((row, i) => parseValue(row, batch.block, batch.firstRow + i));
   const nonNull = values.filter((v): v is Buffer => v !== null);
   const encoded = nonNull.length > 0 ? await encode(nonNull) : [];
@@ -56,30 +60,41 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
     throw new Error(`internal error: the encoder answered ${encoded.length} rows for ${nonNull.length}`);
   }
   const vectors = encoded.filter((o): o is Float32Array => o instanceof Float32Array);
-  const printed = options.formatArrays ? await options.formatArrays(vectors) : vectors.map(formatArray);
+  const printStart = performance.now();
+  const printed = options.formatArrays ? await options.formatArrays(vectors) : printHere(vectors);
+  if (options.trace) options.log(`${options.name}: trace: ${vectors.length} vectors printed in ${(performance.now() - printStart).toFixed(0)} ms`);
   let next = 0;
   let nextVector = 0;
-  let text = '';
+  const rows: Buffer[] = [];
+  const nullRow = Buffer.from(options.nullAnswer + '\n');
   for (let i = 0; i < values.length; i++) {
     if (values[i] === null) {
-      text += options.nullAnswer + '\n';
+      rows.push(nullRow);
       continue;
     }
     const outcome: Outcome = encoded[next++];
     if (outcome instanceof Float32Array) {
-      text += printed[nextVector++] + '\n';
+      rows.push(printed[nextVector++]);
       continue;
     }
     if (typeof outcome === 'string') {
-      text += escapeField(Buffer.from(outcome)).toString() + '\n';
+      rows.push(escapeField(Buffer.from(outcome)), NEWLINE);
       continue;
     }
     const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
     if (options.onError === 'fail') throw new RowFailure(`${where}: ${outcome.error}`);
     options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
-    text += '[]\n';
+    rows.push(EMPTY_ARRAY);
   }
-  return text;
+  return Buffer.concat(rows);
+}
+
+const NEWLINE = Buffer.from('\n');
+const EMPTY_ARRAY = Buffer.from('[]\n');
+
+function printHere(vectors: Float32Array[]): Buffer[] {
+  const { bytes, ends } = printArrays(vectors);
+  return rowsOfPrinted(bytes, ends);
 }
 
 function parseValue(row: Buffer, block: number, index: number): Value {

@@ -2,9 +2,10 @@
 # Packs what `bench/gpu/run.sh` needs on a GPU machine that has neither Node nor a network
 # (the NVIDIA machines lent to this project): this machine's node, the built scripts and
 # bench, the native packages they load (linux-x64), and Debian's Vulkan loader.
-# Usage: bench/gpu/pack.sh [OUT_DIR]   (default .gpu; writes carry.tar.xz, under 56 MiB)
-# With --chdb it also writes chdb.tar.xz.part-aa, -ab (chDB's engine is 107 MiB packed:
-# carried in two more calls) so (c) can run through ClickHouse there too.
+# Usage: bench/gpu/pack.sh [OUT_DIR] [--chdb]   (default .gpu; writes carry.tar.xz, < 56 MiB)
+# --chdb also packs chDB, whose engine is 107 MiB even packed: into OUT_DIR-chdb-aa/ and
+# OUT_DIR-chdb-ab/, one folder per call (a call carries at most 64 MiB), so that (c) can run
+# through ClickHouse there too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/.gpu}
@@ -34,6 +35,10 @@ debs="libvulkan1 libglvnd0 libglx0 libgl1 libegl1"
 tar -C "$stage" -cf - carry | xz -T0 -6 > "$out/carry.tar.xz"
 ls -la "$out/carry.tar.xz"
 if $with_chdb; then
-  tar -C "$root/node_modules" -cf - chdb @chdb/lib-linux-x64-gnu | xz -T0 -6 | split -b 54m - "$out/chdb.tar.xz.part-"
-  ls -la "$out"/chdb.tar.xz.part-*
+  tar -C "$root/node_modules" -cf - chdb @chdb/lib-linux-x64-gnu | xz -T0 -6 | split -b 54m - "$stage/chdb.tar.xz.part-"
+  for part in "$stage"/chdb.tar.xz.part-*; do
+    dir=$out-chdb-${part##*part-}
+    rm -rf "$dir" && mkdir -p "$dir" && mv "$part" "$dir/"
+    ls -la "$dir"
+  done
 fi

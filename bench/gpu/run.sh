@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs `npm run bench -- --device webgpu` on a GPU machine without Node, from what
 # bench/gpu/pack.sh packed (run from the repository root there).
-# Usage: bench/gpu/run.sh [CARRY_DIR] -- [bench options]
+# Usage: bench/gpu/run.sh [CARRY_DIR] -- [bench options]   (chDB's parts, if any, in CARRY_DIR-chdb-*/)
 # A machine that has Node and npm needs none of this: `npm run bench -- --device webgpu`.
 set -euo pipefail
 root=$(pwd)
@@ -28,9 +28,10 @@ mkdir -p .cache/bench && cp "$c"/bench/*.mjs .cache/bench/ && cp -R dist .cache/
 for extra in "$carry"/extra-*.tar.xz; do
   [ -f "$extra" ] && xz -dc "$extra" | tar -C "$c/node_modules" -xf -
 done
-for part in "$carry"/chdb.tar.xz.part-aa; do
-  [ -f "$part" ] || break
-  cat "$carry"/chdb.tar.xz.part-* | xz -dc | tar -C "$c/node_modules" -xf -
-done
+# chDB, when pack.sh --chdb's parts were carried (earlier calls may have left them here).
+parts=("$carry"-chdb-*/chdb.tar.xz.part-*)
+if [ -f "${parts[0]}" ]; then
+  if [ "${#parts[@]}" -ge 2 ]; then cat "${parts[@]}" | xz -dc | tar -C "$c/node_modules" -xf -; else echo "run: only ${parts[*]} of chDB is here; (c) will fail" >&2; fi
+fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 exec node .cache/bench/main.mjs --device webgpu "$@"

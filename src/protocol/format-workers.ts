@@ -1,8 +1,9 @@
-// Printing vectors on worker threads. With a GPU running the model, printing
-// (~0.06 ms a row) would be a third of the main thread's time for text and would
-// stall the next model run while a call's rows are printed.
+// Printing vectors on worker threads. With a GPU running the model, printing would
+// take a large share of the main thread's time for text, and would stall the next
+// model run while a call's rows are printed.
 
 import { workerPool } from '../worker-pool.ts';
+import { rowsOfPrinted } from './arrays.ts';
 
 export interface FormatJob {
   /** The vectors of a chunk back to back; `ends[i]` is where row i ends. */
@@ -10,16 +11,22 @@ export interface FormatJob {
   ends: number[];
 }
 
-/** Prints vectors as formatArray does: one string per vector, in order. */
-export type FormatArrays = (vectors: Float32Array[]) => Promise<string[]>;
+/** printArrays' answer: the rows' bytes, and where each row ends. */
+export interface Printed {
+  bytes: Uint8Array;
+  ends: number[];
+}
+
+/** Prints each vector as an answer row (`[...]\n`), in order. */
+export type FormatArrays = (vectors: Float32Array[]) => Promise<Buffer[]>;
 
 // Rows per job: several jobs per call keep all workers busy on one big call.
 const CHUNK = 256;
 
 export function formatWorkers(count: number, script: URL): FormatArrays {
-  const run = workerPool<FormatJob, string[]>(count, script);
+  const run = workerPool<FormatJob, Printed>(count, script);
   return async (vectors) => {
-    const jobs: Promise<string[]>[] = [];
+    const jobs: Promise<Printed>[] = [];
     for (let start = 0; start < vectors.length; start += CHUNK) {
       const chunk = vectors.slice(start, start + CHUNK);
       const values = new Float32Array(chunk.reduce((n, v) => n + v.length, 0));
@@ -31,6 +38,6 @@ export function formatWorkers(count: number, script: URL): FormatArrays {
       }
       jobs.push(run({ values, ends }, [values.buffer]));
     }
-    return (await Promise.all(jobs)).flat();
+    return (await Promise.all(jobs)).flatMap(({ bytes, ends }) => rowsOfPrinted(bytes, ends));
   };
 }

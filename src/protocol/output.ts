@@ -3,9 +3,9 @@
 
 import type { Writable } from 'node:stream';
 
-export async function writeText(out: Writable, text: string): Promise<void> {
-  if (text.length === 0) return;
-  if (!out.write(text)) await waitForDrain(out);
+export async function writeBytes(out: Writable, bytes: Buffer): Promise<void> {
+  if (bytes.length === 0) return;
+  if (!out.write(bytes)) await waitForDrain(out);
 }
 
 function waitForDrain(out: Writable): Promise<void> {
