@@ -146,7 +146,7 @@ node_version=$("$node_bin" -p 'process.versions.node' 2>/dev/null) || die "canno
 [ "${node_version%%.*}" -ge 20 ] || die "Node.js >= 20 is required but $node_bin is v$node_version; pass --node PATH"
 
 dist=$here/dist
-for f in encode_text.mjs encode_image.mjs preprocess_worker.mjs format_worker.mjs download_model.mjs verify.mjs node_modules; do
+for f in encode_text.mjs encode_image.mjs preprocess_worker.mjs format_worker.mjs model_worker.mjs download_model.mjs verify.mjs node_modules; do
   [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'npm ci && npm run build' first"
 done
 
@@ -181,7 +181,7 @@ mkdir -p "$dest" "$config_dir"
 # Replace the code but keep downloaded models.
 rm -rf "$dest/node_modules" "$dest"/*.mjs "$dest/encode_text" "$dest/encode_image"
 cp -R "$dist/node_modules" "$dest/node_modules"
-cp "$dist/encode_text.mjs" "$dist/encode_image.mjs" "$dist/preprocess_worker.mjs" "$dist/format_worker.mjs" "$dist/download_model.mjs" "$dist/verify.mjs" "$dest/"
+cp "$dist/encode_text.mjs" "$dist/encode_image.mjs" "$dist/preprocess_worker.mjs" "$dist/format_worker.mjs" "$dist/model_worker.mjs" "$dist/download_model.mjs" "$dist/verify.mjs" "$dest/"
 
 if [ -z "$model_dir" ]; then
   model_dir=$dest/models/$model

@@ -34,7 +34,7 @@ const common = {
 rmSync(dist, { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: Object.fromEntries([...SCRIPTS, 'preprocess_worker', 'format_worker'].map((s) => [s, join(root, 'src/bin', `${s}.ts`)])),
+  entryPoints: Object.fromEntries([...SCRIPTS, 'preprocess_worker', 'format_worker', 'model_worker'].map((s) => [s, join(root, 'src/bin', `${s}.ts`)])),
   outdir: dist,
   external: NATIVE,
 });

@@ -27,7 +27,7 @@ export function workerPool<J, R>(count: number, script: URL): RunJob<J, R> {
       pending.delete(reply.id);
       busy[job.worker]--;
       if ('result' in reply) job.resolve(reply.result);
-      else job.reject(new Error(`${script.pathname.split('/').pop()}: ${reply.failed}`));
+      else job.reject(new Error(reply.failed));
     });
     // A worker that dies takes its jobs with it: those rows cannot be answered.
     worker.on('error', (err) => failAll(new Error(`worker thread failed: ${err.message}`)));
@@ -53,7 +53,8 @@ export function answerJobs<J, R>(handle: (job: J) => Promise<{ result: R; transf
       const { result, transfer = [] } = await handle(job);
       port.postMessage({ id, result } satisfies Reply<R>, transfer);
     } catch (err) {
-      port.postMessage({ id, failed: (err as Error).stack ?? String(err) } satisfies Reply<R>);
+      // The message, as the caller would have seen it had the work run on its own thread.
+      port.postMessage({ id, failed: err instanceof Error ? err.message : String(err) } satisfies Reply<R>);
     }
   });
 }

@@ -2,7 +2,6 @@
 // A row that cannot be read or decoded fails alone; the rest of the batch runs.
 
 import { availableParallelism } from 'node:os';
-import ort from 'onnxruntime-node';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
@@ -32,7 +31,7 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
     const outcomes: Outcome[] = errors.map((e) => ({ error: e ?? '' }));
     if (good.length === 0) return outcomes;
     const batch = compact(pixels, good);
-    const embeds = await model({ pixel_values: new ort.Tensor('float32', batch, [good.length, 3, 224, 224]) });
+    const embeds = await model({ pixel_values: { type: 'float32', data: batch, dims: [good.length, 3, 224, 224] } });
     if (options.trace) log(`trace: ${values.length} rows: reading and decoding ${(decoded - started).toFixed(0)} ms, then the model ${(performance.now() - decoded).toFixed(0)} ms (waiting for the previous run included)`);
     rowsOf(embeds, good.length, options.normalize).forEach((v, k) => (outcomes[good[k]] = v));
     return outcomes;

@@ -1,9 +1,8 @@
 // encode_text: UTF-8 text -> CLIP token ids (OpenAI's tokenizer, exactly) -> text tower -> vectors.
 
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import type { EncoderOptions } from '../options.ts';
-import { loadTower } from '../model/towers.ts';
+import { loadTower, type Feed } from '../model/towers.ts';
 import { loadClipTokenizer } from '../tokenizer/index.ts';
 import { rowsOf } from './l2.ts';
 import type { Encode } from './types.ts';
@@ -39,7 +38,7 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
 }
 
 /** Pads to the longest row: the causal mask keeps the end token from seeing padding. */
-function paddedBatch(ids: Int32Array[]): Record<string, ort.Tensor> {
+function paddedBatch(ids: Int32Array[]): Record<string, Feed> {
   const width = Math.max(...ids.map((row) => row.length));
   const inputIds = new BigInt64Array(ids.length * width);
   const mask = new BigInt64Array(ids.length * width);
@@ -50,7 +49,7 @@ function paddedBatch(ids: Int32Array[]): Record<string, ort.Tensor> {
     });
   });
   return {
-    input_ids: new ort.Tensor('int64', inputIds, [ids.length, width]),
-    attention_mask: new ort.Tensor('int64', mask, [ids.length, width]),
+    input_ids: { type: 'int64', data: inputIds, dims: [ids.length, width] },
+    attention_mask: { type: 'int64', data: mask, dims: [ids.length, width] },
   };
 }

@@ -7,9 +7,16 @@
 // weights at peak) and fetch every output, and on a GPU reading last_hidden_state back
 // (40 MB for 256 captions) cost more than running the tower (bench: 0.20x of raw).
 
+//
+// The session runs on a worker thread of its own: onnxruntime-node's run() blocks the
+// thread that calls it for the whole inference. On the main thread that stalled reading
+// rows, handing out decodes and printing while the model ran (H100: encode_image stuck
+// at 0.31x of the raw tower, with the decode workers 40% idle).
+
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
+import { workerPool } from '../worker-pool.ts';
 import type { Device, Dtype, EncoderOptions } from '../options.ts';
 import { towerFile, type Tower } from './files.ts';
 
@@ -23,8 +30,20 @@ export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): voi
   }
 }
 
-/** Runs a tower; resolves to its projected embeddings, [rows, dims]. */
-export type TowerModel = (feeds: Record<string, ort.Tensor>) => Promise<Float32Array>;
+/** One model input, as plain data that can move to the model's thread. */
+export interface Feed {
+  type: 'int64' | 'float32';
+  data: BigInt64Array | Float32Array;
+  dims: number[];
+}
+
+/** Runs a tower; resolves to its projected embeddings, [rows, dims]. The feeds' buffers move to the model's thread. */
+export type TowerModel = (feeds: Record<string, Feed>) => Promise<Float32Array>;
+
+/** What model_worker.mjs is asked: load a session (once it worked, never again), or run it. */
+export type ModelJob =
+  | { load: { file: string; options: InferenceSession.SessionOptions; output: string } }
+  | { run: Record<string, Feed> };
 
 const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
@@ -42,7 +61,8 @@ const GPUS = ['cuda', 'webgpu'] as const;
 
 export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   checkModelDir(options.modelDir, tower, options.dtype);
-  const { run: model, device } = await loadOnDevice(tower, options, log);
+  const thread = workerPool<ModelJob, Float32Array | null>(1, new URL('./model_worker.mjs', import.meta.url));
+  const { run: model, device } = await loadOnDevice(tower, options, log, thread);
   // One run at a time: two would only fight over the same threads (or GPU queue),
   // while the caller prepares the next batch on the side.
   let last: Promise<unknown> = Promise.resolve();
@@ -55,10 +75,13 @@ export async function loadTower(tower: Tower, options: EncoderOptions, log: (lin
 }
 
 /** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
-async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
+type Thread = ReturnType<typeof workerPool<ModelJob, Float32Array | null>>;
+
+async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void, thread: Thread): Promise<LoadedTower> {
+  const load = (device: RunDevice) => loadOn(thread, tower, options, device);
   if (options.device !== 'auto') {
     try {
-      return { run: await load(tower, options, options.device), device: options.device };
+      return { run: await load(options.device), device: options.device };
     } catch (err) {
       throw new ModelError(`--device ${options.device}: ${firstLine(err)}`);
     }
@@ -66,7 +89,7 @@ async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: s
   const reasons: string[] = [];
   for (const gpu of GPUS) {
     try {
-      const run = await load(tower, options, gpu);
+      const run = await load(gpu);
       log(`--device auto: running on ${gpu}`);
       return { run, device: gpu };
     } catch (err) {
@@ -74,11 +97,11 @@ async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: s
     }
   }
   log(`--device auto: no usable GPU (${reasons.join('; ')}); running on the CPU`);
-  return { run: await load(tower, options, 'cpu'), device: 'cpu' };
+  return { run: await load('cpu'), device: 'cpu' };
 }
 
-async function load(tower: Tower, options: EncoderOptions, device: RunDevice): Promise<TowerModel> {
-  const session = await ort.InferenceSession.create(towerFile(options.modelDir, tower, options.dtype), {
+async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, device: RunDevice): Promise<TowerModel> {
+  const sessionOptions: InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.threads,
@@ -86,15 +109,9 @@ async function load(tower: Tower, options: EncoderOptions, device: RunDevice): P
     // Waiting vision threads must not spin: they would burn the cores that decode the
     // next batch meanwhile (bench: 0.75x -> 0.84x of raw). Text has nothing to overlap.
     ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  });
-  const output = EMBEDS[tower];
-  // Exports without an attention mask (the text tower can do without) are fed none.
-  const inputs = new Set(session.inputNames);
-  return async (feeds) => {
-    const fed = Object.fromEntries(Object.entries(feeds).filter(([name]) => inputs.has(name)));
-    const result = await session.run(fed, [output]);
-    return result[output].data as Float32Array;
   };
+  await thread({ load: { file: towerFile(options.modelDir, tower, options.dtype), options: sessionOptions, output: EMBEDS[tower] } });
+  return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer)))!;
 }
 
 function firstLine(err: unknown): string {
