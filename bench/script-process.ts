@@ -6,6 +6,16 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { escapeField } from '../src/protocol/tsv.ts';
 
+/**
+ * What install.sh's launcher adds to a script's environment (see its comments), so the
+ * processes measured here are the ones a server runs: libuv's pool (where sharp decodes)
+ * sized to the cores, and glibc's fixed mmap threshold; unless the caller chose.
+ */
+export const LAUNCHER_ENV = {
+  UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())),
+  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
+};
+
 /** A block exactly as ClickHouse frames it with send_chunk_header=1. */
 export function frameBlock(values: string[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`${values.length}\n`)];
@@ -31,10 +41,7 @@ export class ScriptProcess {
   private waiters: Array<{ rows: number; resolve: (at: number) => void; reject: (err: Error) => void }> = [];
 
   constructor(distDir: string, script: string, args: string[]) {
-    // The environment install.sh's launcher gives the scripts: libuv's pool (where sharp
-    // decodes) sized to the cores, unless the caller chose.
-    const env = { ...process.env, UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())) };
-    this.child = spawn(process.execPath, [join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    this.child = spawn(process.execPath, [join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child.stdin.on('error', () => {}); // the script may die before reading everything

@@ -65,6 +65,8 @@ describe('install.sh', () => {
     expect(xml).not.toContain('--chunk-header');
     const launcher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_image'), 'utf8');
     expect(launcher).toContain(`exec ${process.execPath} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
+    expect(launcher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
+    expect(launcher).toMatch(/export UV_THREADPOOL_SIZE="\$\{UV_THREADPOOL_SIZE:-\d+\}"/);
 
     expect((await installSh([...args, '--uninstall'])).code).toBe(0);
     expect(existsSync(join(first.scriptsDir, 'clickhouse-clip'))).toBe(false);

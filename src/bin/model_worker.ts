@@ -11,8 +11,12 @@ let inputs = new Set<string>();
 answerJobs<ModelJob, Float32Array | null>(async (job) => {
   if ('load' in job) {
     if (session) throw new Error('internal error: the tower is already loaded');
-    session = await ort.InferenceSession.create(job.load.file, job.load.options);
+    const created = await ort.InferenceSession.create(job.load.file, job.load.options);
     output = job.load.output;
+    if (!created.outputNames.includes(output)) {
+      throw new Error(`${job.load.file} has no output ${output} (it has ${created.outputNames.join(', ')}): not a CLIP tower with projection`);
+    }
+    session = created;
     inputs = new Set(session.inputNames);
     return { result: null };
   }

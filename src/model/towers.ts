@@ -106,6 +106,9 @@ async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, dev
     graphOptimizationLevel: 'all',
     intraOpNumThreads: options.threads,
     interOpNumThreads: 1,
+    // Errors only: the warnings onnxruntime prints while building a session (nodes it
+    // leaves to the CPU on a GPU, say) are noise in the server log, which keeps stderr.
+    logSeverityLevel: 3,
     // Waiting vision threads must not spin: they would burn the cores that decode the
     // next batch meanwhile (bench: 0.75x -> 0.84x of raw). Text has nothing to overlap.
     ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
