@@ -3,10 +3,9 @@
 // touched: a UDF answering queries must not depend on the hub being reachable.
 //
 // The session is onnxruntime-node's own, made from the file's path, not transformers.js's
-// model classes: those read the whole file into a JS buffer first (one more copy of the
-// weights at peak) and fetch every output, and on a GPU reading last_hidden_state back
-// (40 MB for 256 captions) cost more than running the tower (bench: 0.20x of raw).
-
+// model classes: those fetch every output, and on a GPU reading last_hidden_state back
+// (40 MB for 256 captions) cost more than running the tower (bench: 0.20x of raw); and
+// importing transformers.js (with the sharp it loads) cost every process ~28 MB and 0.1 s.
 //
 // The session runs on a worker thread of its own: onnxruntime-node's run() blocks the
 // thread that calls it for the whole inference. On the main thread that stalled reading
