@@ -17,21 +17,25 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
     const started = performance.now();
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     const tokenized = performance.now();
-    const runs: string[] = [];
     // Rows of similar length share a model batch, so little compute goes to padding;
     // the causal mask makes a row's vector independent of its batch-mates.
     const order = ids.map((_, i) => i).sort((a, b) => ids[a].length - ids[b].length);
     const vectors = new Array<Float32Array>(values.length);
+    // Every sub-batch is queued at once (the tower runs them one by one): the model's
+    // thread never waits for this one to build the next batch.
+    const runs: Promise<string>[] = [];
     for (let start = 0; start < order.length; start += options.batchSize) {
       const slice = order.slice(start, start + options.batchSize);
-      const runStart = performance.now();
       const feeds = paddedBatch(slice.map((i) => ids[i]));
-      const embeds = await model(feeds);
-      if (options.trace) runs.push(`${feeds.input_ids.dims[1]}:${(performance.now() - runStart).toFixed(0)}`);
-      rowsOf(embeds, slice.length, options.normalize).forEach((v, k) => (vectors[slice[k]] = v));
+      const width = feeds.input_ids.dims[1];
+      runs.push(model(feeds).then((embeds) => {
+        rowsOf(embeds, slice.length, options.normalize).forEach((v, k) => (vectors[slice[k]] = v));
+        return `${width}:${(performance.now() - started).toFixed(0)}`;
+      }));
     }
+    const done = await Promise.all(runs);
     if (options.trace) {
-      log(`trace: ${values.length} rows: tokenizing ${(tokenized - started).toFixed(0)} ms, model runs (width:ms) ${runs.join(' ')}, total ${(performance.now() - started).toFixed(0)} ms`);
+      log(`trace: ${values.length} rows: tokenizing ${(tokenized - started).toFixed(0)} ms, model runs done at (width:ms) ${done.join(' ')}, total ${(performance.now() - started).toFixed(0)} ms`);
     }
     return vectors;
   };

@@ -61,21 +61,14 @@ const GPUS = ['cuda', 'webgpu'] as const;
 export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   checkModelDir(options.modelDir, tower, options.dtype);
   const thread = workerPool<ModelJob, Float32Array | null>(1, new URL('./model_worker.mjs', import.meta.url));
-  const { run: model, device } = await loadOnDevice(tower, options, log, thread);
-  // One run at a time: two would only fight over the same threads (or GPU queue),
-  // while the caller prepares the next batch on the side.
-  let last: Promise<unknown> = Promise.resolve();
-  const run: TowerModel = (feeds) => {
-    const result = last.then(() => model(feeds));
-    last = result.catch(() => {});
-    return result;
-  };
-  return { run, device };
+  // Runs are posted as soon as they are asked for: the model's thread takes them one at a
+  // time (run() blocks it), so it never waits for this thread to send the next one.
+  return loadOnDevice(tower, options, log, thread);
 }
 
-/** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
 type Thread = ReturnType<typeof workerPool<ModelJob, Float32Array | null>>;
 
+/** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
 async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void, thread: Thread): Promise<LoadedTower> {
   const load = (device: RunDevice) => loadOn(thread, tower, options, device);
   if (options.device !== 'auto') {
