@@ -5,6 +5,12 @@
 # A machine that has Node and npm needs none of this: `npm run bench -- --device webgpu`.
 set -euo pipefail
 root=$(pwd)
+# It replaces dist/ and node_modules/: never in a development checkout, whose node_modules
+# is a real folder.
+if [ -d node_modules ] && [ ! -L node_modules ]; then
+  echo "run.sh: ./node_modules is a real folder: this replaces it; run it in a copy of the repository on the GPU machine" >&2
+  exit 2
+fi
 carry=${1:-.gpu}
 shift || true
 [ "${1:-}" = -- ] && shift
@@ -19,12 +25,7 @@ export LD_LIBRARY_PATH="$work/vulkan/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+
 icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
 export PATH="$c:$PATH"
-# The repository's layout, as `npm run bench` sees it. It replaces dist/ and node_modules/:
-# never in a development checkout, whose node_modules is a real folder.
-if [ -d node_modules ] && [ ! -L node_modules ]; then
-  echo "run.sh: ./node_modules is a real folder: this replaces it; run it in a copy of the repository on the GPU machine" >&2
-  exit 2
-fi
+# The repository's layout, as `npm run bench` sees it.
 rm -rf dist node_modules .cache/bench
 cp -R "$c/dist" dist
 ln -s "$c/node_modules" node_modules
