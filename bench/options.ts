@@ -3,6 +3,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_DTYPES, type BenchDtype } from './model.ts';
+import { DEVICES } from '../src/options.ts';
 import type { BenchDevice } from './raw.ts';
 
 /** core = (a)..(e) and the diagnostics; the others are the sections of the same names. */
@@ -82,21 +83,16 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
   });
   if (values.help) return null;
   const quick = values.quick;
-  const device = values.device as BenchDevice;
-  if (!['cpu', 'webgpu', 'cuda'].includes(device)) throw new Error(`Expected one of cpu, webgpu, cuda for --device but received '${values.device}'`);
+  const devices = DEVICES.filter((d): d is BenchDevice => d !== 'auto');
+  const device = devices.find((d) => d === values.device);
+  if (device === undefined) throw new Error(`Expected one of ${devices.join(', ')} for --device but received '${values.device}'`);
   const gpu = device !== 'cpu';
   // Pool size and executable mode are CPU questions: one process feeds a GPU.
-  const sections = new Set<Section>(gpu ? ['core', 'dtypes'] : SECTIONS);
-  if (values.sections !== undefined) {
-    sections.clear();
-    for (const s of values.sections.split(',')) {
-      if (!(SECTIONS as readonly string[]).includes(s)) throw new Error(`Expected --sections to list some of ${SECTIONS.join(', ')} but received '${values.sections}'`);
-      sections.add(s as Section);
-    }
-  }
+  const sections = new Set<Section>(values.sections === undefined ? (gpu ? ['core', 'dtypes'] : SECTIONS) : listOf('--sections', values.sections, SECTIONS));
   if (values['no-dtypes']) sections.delete('dtypes');
   if (values['no-pool'] || values['no-clickhouse']) sections.delete('pool');
   if (values['no-executable'] || values['no-clickhouse']) sections.delete('executable');
+  const askedDtypes: readonly BenchDtype[] = values.dtypes === undefined ? BENCH_DTYPES : listOf('--dtypes', values.dtypes, BENCH_DTYPES);
   const texts = count('--texts', values.texts, quick ? 64 : gpu ? 8192 : 512);
   const images = count('--images', values.images, quick ? 16 : gpu ? 128 : 96);
   const imageRows = count('--image-rows', values['image-rows'], gpu && !quick ? Math.max(images, 1024) : images);
@@ -109,7 +105,8 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
     device,
     dtypeTexts: Math.min(texts, count('--dtype-texts', values['dtype-texts'], gpu ? 4096 : 256)),
     dtypeImages: Math.min(imageRows, count('--dtype-images', values['dtype-images'], gpu ? 512 : 48)),
-    dtypes: dtypeList(values.dtypes),
+    // fp32 is always in: the others' cosines are taken against it.
+    dtypes: BENCH_DTYPES.filter((d) => d === 'fp32' || askedDtypes.includes(d)),
     quick,
     clickhouse: !values['no-clickhouse'],
     sections,
@@ -119,13 +116,12 @@ export function parseBenchOptions(argv: string[], root: string): BenchOptions | 
   };
 }
 
-function dtypeList(value: string | undefined): BenchDtype[] {
-  if (value === undefined) return [...BENCH_DTYPES];
+function listOf<T extends string>(name: string, value: string, allowed: readonly T[]): T[] {
   const asked = value.split(',');
-  for (const d of asked) {
-    if (!(BENCH_DTYPES as readonly string[]).includes(d)) throw new Error(`Expected --dtypes to list some of ${BENCH_DTYPES.join(', ')} but received '${value}'`);
+  for (const item of asked) {
+    if (!(allowed as readonly string[]).includes(item)) throw new Error(`Expected ${name} to list some of ${allowed.join(', ')} but received '${value}'`);
   }
-  return BENCH_DTYPES.filter((d) => d === 'fp32' || asked.includes(d));
+  return asked as T[];
 }
 
 function count(name: string, value: string | undefined, fallback: number): number {

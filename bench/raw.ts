@@ -10,7 +10,10 @@ import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { rng } from './rng.ts';
 import { since } from './stats.ts';
 
-export type BenchDevice = 'cpu' | 'webgpu' | 'cuda';
+import type { RunDevice } from '../src/model/towers.ts';
+
+/** Where the bench runs: the scripts' devices, less `auto` (a bench must know). */
+export type BenchDevice = RunDevice;
 
 /** Where (a) and the scripts run, and at which batch sizes: the scripts' defaults there. */
 export interface RunOn {

@@ -4,7 +4,6 @@
 # Usage: bench/gpu/run.sh [CARRY_DIR] -- [bench options]   (chDB's parts, if any, in CARRY_DIR-chdb-*/)
 # A machine that has Node and npm needs none of this: `npm run bench -- --device webgpu`.
 set -euo pipefail
-root=$(pwd)
 # It replaces dist/ and node_modules/: never in a development checkout, whose node_modules
 # is a real folder.
 if [ -d node_modules ] && [ ! -L node_modules ]; then

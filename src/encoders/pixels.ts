@@ -45,5 +45,4 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
   };
 }
 
-
 const preprocessHere: Preprocess = async (bytes, out, offset, options) => void (await preprocessGuarded(bytes, out, offset, options));

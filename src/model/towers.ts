@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
-import { workerPool } from '../worker-pool.ts';
+import { workerPool, type RunJob } from '../worker-pool.ts';
 import type { Device, Dtype, EncoderOptions } from '../options.ts';
 import { towerFile, type Tower } from './files.ts';
 
@@ -60,13 +60,13 @@ const GPUS = ['cuda', 'webgpu'] as const;
 
 export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   checkModelDir(options.modelDir, tower, options.dtype);
-  const thread = workerPool<ModelJob, Float32Array | null>(1, new URL('./model_worker.mjs', import.meta.url));
+  const thread: Thread = workerPool(1, new URL('./model_worker.mjs', import.meta.url));
   // Runs are posted as soon as they are asked for: the model's thread takes them one at a
   // time (run() blocks it), so it never waits for this thread to send the next one.
   return loadOnDevice(tower, options, log, thread);
 }
 
-type Thread = ReturnType<typeof workerPool<ModelJob, Float32Array | null>>;
+type Thread = RunJob<ModelJob, Float32Array | null>;
 
 /** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
 async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void, thread: Thread): Promise<LoadedTower> {

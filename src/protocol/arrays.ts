@@ -87,9 +87,12 @@ export function formatArray(values: ArrayLike<number>): string {
   return scratch.toString('latin1', 0, writeArray(scratch, 0, values));
 }
 
-/** Answer rows `[...]\n`, back to back in one buffer; row i ends at `ends[i]`. */
+/**
+ * Answer rows `[...]\n`, back to back in one buffer; row i ends at `ends[i]`. The buffer has
+ * its memory to itself (never Node's shared pool), so a worker can hand it over uncopied.
+ */
 export function printArrays(vectors: ArrayLike<number>[]): { bytes: Buffer; ends: number[] } {
-  const bytes = Buffer.allocUnsafe(vectors.reduce((n, v) => n + 3 + v.length * MAX_FLOAT_BYTES, 0));
+  const bytes = Buffer.allocUnsafeSlow(vectors.reduce((n, v) => n + 3 + v.length * MAX_FLOAT_BYTES, 0));
   const ends: number[] = [];
   let pos = 0;
   for (const v of vectors) {
@@ -100,8 +103,12 @@ export function printArrays(vectors: ArrayLike<number>[]): { bytes: Buffer; ends
   return { bytes: bytes.subarray(0, pos), ends };
 }
 
-/** Splits printArrays' buffer into its rows (views, no copies). */
+/** Splits back-to-back rows at their `ends` (views, no copies). */
+export function splitAt<T extends Uint8Array | Float32Array>(whole: T, ends: number[]): T[] {
+  return ends.map((end, i) => whole.subarray(i === 0 ? 0 : ends[i - 1], end) as T);
+}
+
+/** printArrays' rows, as Buffers to write. */
 export function rowsOfPrinted(bytes: Uint8Array, ends: number[]): Buffer[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return ends.map((end, i) => buf.subarray(i === 0 ? 0 : ends[i - 1], end));
+  return splitAt(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), ends);
 }
