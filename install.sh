@@ -146,7 +146,7 @@ node_version=$("$node_bin" -p 'process.versions.node' 2>/dev/null) || die "canno
 [ "${node_version%%.*}" -ge 20 ] || die "Node.js >= 20 is required but $node_bin is v$node_version; pass --node PATH"
 
 dist=$here/dist
-for f in encode_text.mjs encode_image.mjs preprocess_worker.mjs format_worker.mjs model_worker.mjs download_model.mjs verify.mjs node_modules; do
+for f in encode_text.mjs encode_image.mjs preprocess_worker.mjs format_worker.mjs model_worker.mjs download_model.mjs prepare_model.mjs verify.mjs node_modules; do
   [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'npm ci && npm run build' first"
 done
 
@@ -181,7 +181,7 @@ mkdir -p "$dest" "$config_dir"
 # Replace the code but keep downloaded models.
 rm -rf "$dest/node_modules" "$dest"/*.mjs "$dest/encode_text" "$dest/encode_image"
 cp -R "$dist/node_modules" "$dest/node_modules"
-cp "$dist/encode_text.mjs" "$dist/encode_image.mjs" "$dist/preprocess_worker.mjs" "$dist/format_worker.mjs" "$dist/model_worker.mjs" "$dist/download_model.mjs" "$dist/verify.mjs" "$dest/"
+cp "$dist/encode_text.mjs" "$dist/encode_image.mjs" "$dist/preprocess_worker.mjs" "$dist/format_worker.mjs" "$dist/model_worker.mjs" "$dist/download_model.mjs" "$dist/prepare_model.mjs" "$dist/verify.mjs" "$dest/"
 
 if [ -z "$model_dir" ]; then
   model_dir=$dest/models/$model
@@ -196,6 +196,16 @@ case $dtype in fp16) suffix=_fp16 ;; q8) suffix=_quantized ;; int8) suffix=_int8
 for f in config.json tokenizer.json "onnx/text_model$suffix.onnx" "onnx/vision_model$suffix.onnx"; do
   [ -f "$model_dir/$f" ] || die "expected $model_dir/$f (--model-dir, --dtype $dtype) but it does not exist"
 done
+
+# A copy of each tower with the weights in a data file of their own starts about twice as
+# fast (onnxruntime maps the file instead of parsing it; src/model/prepared.ts). Without
+# one (a read-only model folder, say) the scripts load the .onnx files as they are.
+if prepare_log=$("$node_bin" "$dest/prepare_model.mjs" --model-dir "$model_dir" --dtype "$dtype" 2>&1); then
+  prepared="$model_dir/onnx/prepared"
+else
+  prepared="none, the scripts load the .onnx files (more slowly)"
+  echo "$name: warning: could not prepare the towers: $(printf '%s' "$prepare_log" | tail -n 1)" >&2
+fi
 
 # sharp decodes on libuv's thread pool, which Node sizes once at start (4 threads
 # unless UV_THREADPOOL_SIZE says otherwise): give it a thread per core.
@@ -250,6 +260,7 @@ Installed clickhouse-clip into $dest
   functions:  encode_text, encode_image, encode_image_bytes, encode_image_check
               ($type$([ "$type" = executable_pool ] && echo ", pool_size $pool_size"))
   model:      $model_dir ($dtype)
+  prepared:   $prepared
   device:     $device ($device_why)
   threads:    $threads per process ($cores cores on this machine)
   images:     files below $(absolute "$user_files_dir")${allow_dirs[*]:+ ${allow_dirs[*]}}; URLs: ${allow_urls[*]:-none}

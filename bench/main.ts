@@ -14,7 +14,7 @@ import { diagnostics } from './diagnostics.ts';
 import { dtypesRun } from './dtypes.ts';
 import { machine, packageVersion } from './machine.ts';
 import { bareOnnxruntimeMemory } from './memory.ts';
-import { ensureModel } from './model.ts';
+import { ensureModel, prepareModel } from './model.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { photos as makePhotos } from './photos.ts';
 import { pipeRun } from './pipe.ts';
@@ -59,6 +59,8 @@ async function main(): Promise<void> {
 
   const model = await ensureModel(options.modelDir, options.generated, log);
   log(`model ${model.dir}${model.randomWeights ? ' (random weights)' : ''}`);
+  // As install.sh leaves the folder: the scripts (and the memory floor) load the prepared copies.
+  for (const line of prepareModel(dist, model.dir)) log(line);
 
   // Inputs: the same captions and photos for every measurement.
   const captions = makeCaptions(options.texts, options.seed);

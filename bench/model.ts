@@ -3,6 +3,7 @@
 // fp16 and q8 variants (onnx/*_model_fp16.onnx, onnx/*_model_quantized.onnx), derived from
 // the same fp32 weights so their cosine to fp32 means something.
 
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { towerFile } from '../src/model/files.ts';
@@ -40,4 +41,15 @@ export async function ensureModel(dir: string, generate: boolean, log: (line: st
     textWeightBytes: statSync(towerFile(dir, 'text', 'fp32')).size,
     visionWeightBytes: statSync(towerFile(dir, 'vision', 'fp32')).size,
   };
+}
+
+/** Runs the scripts' prepare_model on every dtype the folder has (older builds have none: nothing to do). */
+export function prepareModel(dist: string, dir: string): string[] {
+  const tool = join(dist, 'prepare_model.mjs');
+  if (!existsSync(tool)) return [`${tool} does not exist: the scripts load the .onnx files`];
+  return BENCH_DTYPES.filter((d) => hasDtype(dir, d)).flatMap((dtype) => {
+    const run = spawnSync(process.execPath, [tool, '--model-dir', dir, '--dtype', dtype], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`prepare_model --dtype ${dtype} failed: ${run.stderr.trim()}`);
+    return run.stderr.trim().split('\n');
+  });
 }

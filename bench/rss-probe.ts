@@ -4,9 +4,12 @@
 // Usage: node rss-probe.mjs TOWER_FILE text|vision THREADS  -> prints {"peakRss":..,"rss":..}
 
 import ort from 'onnxruntime-node';
+import { pickTowerFile } from '../src/model/prepared.ts';
 import { memoryOf } from './proc.ts';
 
-const [file, tower, threads] = process.argv.slice(2);
+const [source, tower, threads] = process.argv.slice(2);
+// The file the scripts would load: the prepared copy where there is one.
+const file = pickTowerFile(source, ort.env.versions.node ?? ort.env.versions.common);
 const session = await ort.InferenceSession.create(file, { intraOpNumThreads: Number(threads), interOpNumThreads: 1 });
 if (tower === 'text') {
   const [n, width] = [32, 77];

@@ -13,7 +13,7 @@ const dist = join(root, 'dist');
 // Shared by transformers.js and onnxruntime-node: one copy, or the backend
 // registered by onnxruntime-node is invisible to transformers.js.
 const NATIVE = ['onnxruntime-node', 'onnxruntime-common', 'sharp'];
-const SCRIPTS = ['encode_text', 'encode_image', 'download_model', 'verify'];
+const SCRIPTS = ['encode_text', 'encode_image', 'download_model', 'prepare_model', 'verify'];
 
 // Developer tools (the SQL runner, the model generator): not shipped to servers.
 const TOOLS = { sql: 'src/tools/sql.ts', generate_model: 'src/modelgen/cli.ts' };

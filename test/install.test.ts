@@ -2,7 +2,7 @@
 // the `npm run sql` runner on top of it.
 
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
@@ -50,6 +50,23 @@ describe('install.sh', () => {
     const { code, out } = await installSh(['--scripts-dir', dir, '--config-dir', dir, '--model-dir', modelDir, '--node', fake]);
     expect(code).not.toBe(0);
     expect(out).toContain(`Node.js >= 20 is required but ${fake} is v18.19.0`);
+  });
+
+  it('prepares the towers of the model folder, and still installs where it cannot', async () => {
+    const models = tempDir('install-models');
+    cpSync(modelDir, models, { recursive: true });
+    rmSync(join(models, 'onnx/prepared'), { recursive: true, force: true });
+    const prepared = await install(['--model-dir', models, '--threads', '1']);
+    expect(prepared.output).toContain(`prepared:   ${models}/onnx/prepared`);
+    expect(existsSync(join(models, 'onnx/prepared/text_model.json'))).toBe(true);
+    expect(existsSync(join(models, 'onnx/prepared/vision_model.json'))).toBe(true);
+
+    // Where no folder can be made for the copies (here a file is in the way): a warning.
+    rmSync(join(models, 'onnx/prepared'), { recursive: true });
+    writeFileSync(join(models, 'onnx/prepared'), '');
+    const unprepared = await install(['--model-dir', models, '--threads', '1']);
+    expect(unprepared.output).toMatch(/install\.sh: warning: could not prepare the towers: prepare_model: .*onnx\/prepared/);
+    expect(unprepared.output).toContain('prepared:   none, the scripts load the .onnx files (more slowly)');
   });
 
   it('re-runs idempotently, switches the type, and uninstalls', async () => {

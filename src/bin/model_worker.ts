@@ -1,24 +1,38 @@
 // The thread a tower runs on (see model/towers.ts): onnxruntime-node's run() blocks its
 // caller, so it must not be the main thread.
 import ort from 'onnxruntime-node';
-import type { ModelJob } from '../model/towers.ts';
+import type { ModelJob, ModelReply } from '../model/towers.ts';
+import { pickTowerFile } from '../model/prepared.ts';
 import { answerJobs } from '../worker-pool.ts';
 
 let session: ort.InferenceSession | null = null;
 let output = '';
 let inputs = new Set<string>();
 
-answerJobs<ModelJob, Float32Array | null>(async (job) => {
+async function create(file: string, options: ort.InferenceSession.SessionOptions): Promise<{ created: ort.InferenceSession; loaded: string }> {
+  const picked = pickTowerFile(file, ort.env.versions.node ?? ort.env.versions.common);
+  if (picked === file) return { created: await ort.InferenceSession.create(file, options), loaded: file };
+  try {
+    return { created: await ort.InferenceSession.create(picked, options), loaded: picked };
+  } catch (err) {
+    // A damaged copy (disk full while it was written, a data file removed) must not take
+    // the function down while the source is there.
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    return { created: await ort.InferenceSession.create(file, options), loaded: `${file} (its prepared copy ${picked} failed to load: ${reason})` };
+  }
+}
+
+answerJobs<ModelJob, ModelReply>(async (job) => {
   if ('load' in job) {
     if (session) throw new Error('internal error: the tower is already loaded');
-    const created = await ort.InferenceSession.create(job.load.file, job.load.options);
+    const { created, loaded } = await create(job.load.file, job.load.options);
     output = job.load.output;
     if (!created.outputNames.includes(output)) {
       throw new Error(`${job.load.file} has no output ${output} (it has ${created.outputNames.join(', ')}): not a CLIP tower with projection`);
     }
     session = created;
     inputs = new Set(session.inputNames);
-    return { result: null };
+    return { result: loaded };
   }
   if (!session) throw new Error('internal error: run before load');
   // Exports without an attention mask (the text tower can do without) are fed none.

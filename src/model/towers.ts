@@ -44,6 +44,9 @@ export type ModelJob =
   | { load: { file: string; options: InferenceSession.SessionOptions; output: string } }
   | { run: Record<string, Feed> };
 
+/** A load answers the file it loaded (the source's prepared copy where there is one, see prepared.ts); a run, the embeddings. */
+export type ModelReply = string | Float32Array;
+
 const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
 export type RunDevice = Exclude<Device, 'auto'>;
@@ -66,11 +69,11 @@ export async function loadTower(tower: Tower, options: EncoderOptions, log: (lin
   return loadOnDevice(tower, options, log, thread);
 }
 
-type Thread = RunJob<ModelJob, Float32Array | null>;
+type Thread = RunJob<ModelJob, ModelReply>;
 
 /** The device is chosen once per process: `auto` falls back to the CPU, saying why once. */
 async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: string) => void, thread: Thread): Promise<LoadedTower> {
-  const load = (device: RunDevice) => loadOn(thread, tower, options, device);
+  const load = (device: RunDevice) => loadOn(thread, tower, options, device, log);
   if (options.device !== 'auto') {
     try {
       return { run: await load(options.device), device: options.device };
@@ -92,7 +95,7 @@ async function loadOnDevice(tower: Tower, options: EncoderOptions, log: (line: s
   return { run: await load('cpu'), device: 'cpu' };
 }
 
-async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, device: RunDevice): Promise<TowerModel> {
+async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, device: RunDevice, log: (line: string) => void): Promise<TowerModel> {
   const sessionOptions: InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
@@ -105,8 +108,12 @@ async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, dev
     // next batch meanwhile (bench: 0.75x -> 0.84x of raw). Text has nothing to overlap.
     ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
-  await thread({ load: { file: towerFile(options.modelDir, tower, options.dtype), options: sessionOptions, output: EMBEDS[tower] } });
-  return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer)))!;
+  const started = performance.now();
+  const loaded = await thread({ load: { file: towerFile(options.modelDir, tower, options.dtype), options: sessionOptions, output: EMBEDS[tower] } });
+  // A prepared copy that failed to load is worth a line in the server log, trace or not.
+  const fellBack = String(loaded).includes(' failed to load: ');
+  if (options.trace || fellBack) log(`${fellBack ? '' : 'trace: '}${tower} tower on ${device} from ${loaded} in ${(performance.now() - started).toFixed(0)} ms`);
+  return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))) as Float32Array;
 }
 
 function firstLine(err: unknown): string {

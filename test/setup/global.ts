@@ -14,6 +14,8 @@ export default async function setup(project: TestProject): Promise<void> {
   const modelDir = join(ROOT, '.cache/test-models/clip-tiny');
   mkdirSync(join(ROOT, '.cache/test-models'), { recursive: true });
   await generateClipModel(modelDir, { size: 'tiny', seed: 42 });
+  // As install.sh leaves a model folder: with the prepared copies the scripts load.
+  execFileSync(process.execPath, [join(ROOT, 'dist/prepare_model.mjs'), '--model-dir', modelDir], { stdio: 'inherit' });
   project.provide('modelDir', modelDir);
 }
 

@@ -1,0 +1,38 @@
+// `prepare_model`: writes the prepared copy of both towers of a model folder (see
+// model/prepared.ts), which the scripts then load in about half the time. install.sh runs
+// it; run it again after replacing a model file (the scripts ignore a stale copy).
+
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import ort from 'onnxruntime-node';
+import { towerFile } from '../model/files.ts';
+import { checkModelDir } from '../model/towers.ts';
+import { prepareTower } from '../model/prepared.ts';
+import { DTYPES, type Dtype } from '../options.ts';
+
+const fail = (message: string) => {
+  process.stderr.write(`prepare_model: ${message}\n`);
+  process.exit(1);
+};
+let values: { 'model-dir'?: string; dtype: string };
+try {
+  ({ values } = parseArgs({ options: { 'model-dir': { type: 'string' }, dtype: { type: 'string', default: 'fp32' } } }));
+} catch (err) {
+  fail((err as Error).message);
+}
+if (!values!['model-dir']) fail('Expected --model-dir DIR (a model folder in transformers.js layout) but received nothing');
+if (!(DTYPES as readonly string[]).includes(values!.dtype)) fail(`Expected one of ${DTYPES.join(', ')} for --dtype but received '${values!.dtype}'`);
+const modelDir = resolve(values!['model-dir']!);
+const dtype = values!.dtype as Dtype;
+try {
+  for (const tower of ['text', 'vision'] as const) {
+    checkModelDir(modelDir, tower, dtype);
+    const started = performance.now();
+    const source = towerFile(modelDir, tower, dtype);
+    const wrote = await prepareTower(source, ort);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    process.stderr.write(`prepare_model: ${tower} tower: ${wrote ? `prepared copy of ${source} written in ${seconds} s` : `prepared copy of ${source} is up to date`}\n`);
+  }
+} catch (err) {
+  fail((err as Error).message.split('\n')[0]);
+}
