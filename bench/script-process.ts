@@ -16,6 +16,14 @@ export const LAUNCHER_ENV = {
   MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
 };
 
+/** The node flags install.sh's launcher adds on the CPU (none on a GPU). */
+export const LAUNCHER_CPU_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+function onGpu(args: string[]): boolean {
+  const at = args.lastIndexOf('--device');
+  return at >= 0 && args[at + 1] !== 'cpu';
+}
+
 /** A block exactly as ClickHouse frames it with send_chunk_header=1. */
 export function frameBlock(values: string[]): Buffer {
   const parts: Buffer[] = [Buffer.from(`${values.length}\n`)];
@@ -41,7 +49,8 @@ export class ScriptProcess {
   private waiters: Array<{ rows: number; resolve: (at: number) => void; reject: (err: Error) => void }> = [];
 
   constructor(distDir: string, script: string, args: string[]) {
-    this.child = spawn(process.execPath, [join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
+    const flags = onGpu(args) ? [] : LAUNCHER_CPU_NODE_FLAGS;
+    this.child = spawn(process.execPath, [...flags, join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child.stdin.on('error', () => {}); // the script may die before reading everything
