@@ -9,7 +9,7 @@ let session: ort.InferenceSession | null = null;
 let output = '';
 let inputs = new Set<string>();
 
-async function create(file: string, options: ort.InferenceSession.SessionOptions): Promise<{ created: ort.InferenceSession; loaded: string }> {
+async function create(file: string, options: ort.InferenceSession.SessionOptions): Promise<{ created: ort.InferenceSession; loaded: string; copyFailed?: string }> {
   const picked = pickTowerFile(file, ort.env.versions.node ?? ort.env.versions.common);
   if (picked === file) return { created: await ort.InferenceSession.create(file, options), loaded: file };
   try {
@@ -18,21 +18,21 @@ async function create(file: string, options: ort.InferenceSession.SessionOptions
     // A damaged copy (disk full while it was written, a data file removed) must not take
     // the function down while the source is there.
     const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    return { created: await ort.InferenceSession.create(file, options), loaded: `${file} (its prepared copy ${picked} failed to load: ${reason})` };
+    return { created: await ort.InferenceSession.create(file, options), loaded: file, copyFailed: `its prepared copy ${picked} failed to load: ${reason}` };
   }
 }
 
 answerJobs<ModelJob, ModelReply>(async (job) => {
   if ('load' in job) {
     if (session) throw new Error('internal error: the tower is already loaded');
-    const { created, loaded } = await create(job.load.file, job.load.options);
+    const { created, loaded, copyFailed } = await create(job.load.file, job.load.options);
     output = job.load.output;
     if (!created.outputNames.includes(output)) {
       throw new Error(`${job.load.file} has no output ${output} (it has ${created.outputNames.join(', ')}): not a CLIP tower with projection`);
     }
     session = created;
     inputs = new Set(session.inputNames);
-    return { result: loaded };
+    return { result: { loaded, copyFailed } };
   }
   if (!session) throw new Error('internal error: run before load');
   // Exports without an attention mask (the text tower can do without) are fed none.

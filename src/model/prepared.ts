@@ -13,7 +13,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
-export const PREPARED_DIR = 'prepared';
+const PREPARED_DIR = 'prepared';
 
 interface Stamp {
   source: string;

@@ -44,8 +44,9 @@ export type ModelJob =
   | { load: { file: string; options: InferenceSession.SessionOptions; output: string } }
   | { run: Record<string, Feed> };
 
-/** A load answers the file it loaded (the source's prepared copy where there is one, see prepared.ts); a run, the embeddings. */
-export type ModelReply = string | Float32Array;
+/** A run answers the embeddings; a load, the file it loaded (the source's prepared copy where
+ * there is one, see prepared.ts) and, when that copy failed to load, why. */
+export type ModelReply = Float32Array | { loaded: string; copyFailed?: string };
 
 const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
@@ -113,10 +114,11 @@ async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, dev
     ...(tower === 'text' && device === 'cpu' && { enableMemPattern: false }),
   };
   const started = performance.now();
-  const loaded = await thread({ load: { file: towerFile(options.modelDir, tower, options.dtype), options: sessionOptions, output: EMBEDS[tower] } });
+  const { loaded, copyFailed } = (await thread({ load: { file: towerFile(options.modelDir, tower, options.dtype), options: sessionOptions, output: EMBEDS[tower] } })) as { loaded: string; copyFailed?: string };
+  const took = `in ${(performance.now() - started).toFixed(0)} ms`;
   // A prepared copy that failed to load is worth a line in the server log, trace or not.
-  const fellBack = String(loaded).includes(' failed to load: ');
-  if (options.trace || fellBack) log(`${fellBack ? '' : 'trace: '}${tower} tower on ${device} from ${loaded} in ${(performance.now() - started).toFixed(0)} ms`);
+  if (copyFailed) log(`${tower} tower on ${device} from ${loaded} (${copyFailed}) ${took}`);
+  else if (options.trace) log(`trace: ${tower} tower on ${device} from ${loaded} ${took}`);
   return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))) as Float32Array;
 }
 
