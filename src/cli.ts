@@ -2,14 +2,15 @@
 
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
-import { formatWorkers } from './protocol/format-workers.ts';
+import { printRows } from './protocol/arrays.ts';
+import { formatWorkers, type FormatArrays } from './protocol/format-workers.ts';
 import { OptionError, parseOptions, usage, type CliOptions, type ScriptSpec } from './options.ts';
 import { serve } from './serve.ts';
-import type { Encode } from './encoders/types.ts';
+import type { Encode, Encoder } from './encoders/types.ts';
 
 export interface Script extends ScriptSpec {
   /** Loads what the options ask for; the result answers batches of rows. */
-  createEncoder: (options: CliOptions, log: (line: string) => void) => Promise<Encode>;
+  createEncoder: (options: CliOptions, log: (line: string) => void) => Promise<Encoder>;
   /** Rows handed to the encoder at once (it may split them into model batches of --batch-size). */
   rowsPerCall: (batchSize: number) => number;
 }
@@ -53,21 +54,32 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   // at once so the pool reports it instead of waiting for a timeout.
   const loading = script.createEncoder(options, (line) => log(`${script.name}: ${line}`));
   loading.catch((err: Error) => fail(`cannot load the model: ${err.message}`));
-  const encode: Encode = async (values) => (await loading)(values);
+  const encode: Encode = async (values) => (await loading).encode(values);
 
   const nullAnswer = options.image.check ? '' : '[]';
   // A GPU answers rows faster than one thread prints them (H100: 5800 captions/s,
   // printing 0.06 ms a row), and needs its next batch ready: more batches in flight,
   // printing on a quarter of the cores. On the CPU the model is the bottleneck: there,
-  // both would only take cores from onnxruntime.
-  const gpu = options.device !== 'cpu' && !options.image.check;
+  // both would only take cores from onnxruntime. Decided on where the model runs (--device
+  // auto may end on the CPU), which is known once it has loaded; rows are read meanwhile.
+  const onGpu = loading.then(({ device }) => device !== 'cpu', () => false);
+  const inFlight = onGpu.then((gpu) => (gpu ? 4 : 2));
+  const printers = onGpu.then((gpu) => options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0));
+  let formatArrays: FormatArrays | undefined;
+  if ((options.device !== 'cpu' || options.printThreads) && !options.image.check) {
+    const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
+    formatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
+  }
+  if (options.trace) {
+    void Promise.all([inFlight, printers]).then(([n, p]) => log(`${script.name}: trace: ${n} batches in flight, printing on ${p > 0 ? `${p} worker threads` : 'the main thread'}`));
+  }
   try {
     await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, {
       ...options,
       batchSize: script.rowsPerCall(options.batchSize),
       maxBatchBytes: MAX_CALL_BYTES,
-      inFlight: gpu ? 4 : 2,
-      ...(gpu && { formatArrays: formatWorkers(Math.max(2, Math.floor(availableParallelism() / 4)), new URL('./format_worker.mjs', import.meta.url)) }),
+      inFlight,
+      formatArrays,
       name: script.name,
       nullAnswer,
       log,

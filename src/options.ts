@@ -41,6 +41,8 @@ export interface ImageOptions {
 
 export interface CliOptions extends EncoderOptions {
   chunkHeader: boolean;
+  /** Worker threads that print the vectors; null: none on the CPU, cores / 4 on a GPU. */
+  printThreads: number | null;
   onError: 'empty' | 'fail';
   image: ImageOptions;
 }
@@ -56,6 +58,7 @@ const COMMON = {
   'chunk-header': { type: 'boolean', default: false },
   raw: { type: 'boolean', default: false },
   trace: { type: 'boolean', default: false },
+  'print-threads': { type: 'string' },
   'on-error': { type: 'string', default: 'empty' },
   help: { type: 'boolean', default: false },
 } as const;
@@ -98,6 +101,8 @@ export function usage(spec: ScriptSpec): string {
   --chunk-header      blocks start with a row count line (executable_pool with send_chunk_header=1)
   --raw               print the raw projection instead of the L2-normalized vector
   --trace             log where each call's time goes (reading, model runs, printing) to stderr
+  --print-threads N   worker threads that print the vectors; 0 prints on the main thread
+                      (default: 0 on the CPU; cores / 4, at least 2, on a GPU)
   --on-error MODE     a row that cannot be encoded: 'empty' answers [] and logs to stderr (default),
                       'fail' fails the whole block with the reason
 `;
@@ -144,6 +149,7 @@ export function parseOptions(argv: string[], spec: ScriptSpec): CliOptions | nul
     normalize: !values.raw,
     trace: values.trace,
     chunkHeader: values['chunk-header'],
+    printThreads: values['print-threads'] === undefined ? null : positiveInt('--print-threads', values['print-threads'], 0, 256, 0),
     onError: oneOf('--on-error', values['on-error'], ['empty', 'fail'] as const),
     image: imageOptions(values as Partial<ImageValues>),
   };

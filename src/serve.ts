@@ -5,7 +5,7 @@ import type { Writable } from 'node:stream';
 import { readBatches, type Batch, type FramingOptions } from './protocol/framing.ts';
 import type { Encode, Outcome } from './encoders/types.ts';
 import { escapeField, isNullField, splitFields, unescapeField } from './protocol/tsv.ts';
-import { printArrays, rowsOfPrinted } from './protocol/arrays.ts';
+import { printRows } from './protocol/arrays.ts';
 import type { FormatArrays } from './protocol/format-workers.ts';
 import { flush, writeBytes } from './protocol/output.ts';
 
@@ -19,9 +19,12 @@ export interface ServeOptions extends FramingOptions {
   onError: 'empty' | 'fail';
   log: (line: string) => void;
   trace?: boolean;
-  /** Batches being encoded at once: the next ones are read and prepared while the model runs. */
-  inFlight: number;
-  /** Prints vectors off the main thread; default: formatArray, here. */
+  /**
+   * Batches being encoded at once: the next ones are read and prepared while the model runs.
+   * A promise when it depends on where the model turns out to run.
+   */
+  inFlight: number | Promise<number>;
+  /** Prints the vectors (off the main thread, say); default: printRows, here. */
   formatArrays?: FormatArrays;
 }
 
@@ -46,7 +49,7 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     pending.push({ batch, answer });
     // A pool sends the next block only after every answer of this one: finish it now.
     if (batch.endsBlock) while (pending.length > 0) await writeOldest();
-    else if (pending.length >= options.inFlight) await writeOldest();
+    else if (pending.length >= (await options.inFlight)) await writeOldest();
   }
   while (pending.length > 0) await writeOldest();
   await flush(output);
@@ -61,7 +64,7 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
   }
   const vectors = encoded.filter((o): o is Float32Array => o instanceof Float32Array);
   const printStart = performance.now();
-  const printed = options.formatArrays ? await options.formatArrays(vectors) : printHere(vectors);
+  const printed = options.formatArrays ? await options.formatArrays(vectors) : printRows(vectors);
   if (options.trace) options.log(`${options.name}: trace: ${vectors.length} vectors printed in ${(performance.now() - printStart).toFixed(0)} ms`);
   let next = 0;
   let nextVector = 0;
@@ -91,11 +94,6 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
 
 const NEWLINE = Buffer.from('\n');
 const EMPTY_ARRAY = Buffer.from('[]\n');
-
-function printHere(vectors: Float32Array[]): Buffer[] {
-  const { bytes, ends } = printArrays(vectors);
-  return rowsOfPrinted(bytes, ends);
-}
 
 function parseValue(row: Buffer, block: number, index: number): Value {
   const fields = splitFields(row);

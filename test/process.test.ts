@@ -197,21 +197,36 @@ describe('worker threads of a GPU process', () => {
     expect(workers.stderr).toBe(here.stderr);
   });
 
-  it('encode_text with GPU settings (--device auto falling back) prints exactly what --device cpu prints', async () => {
+  it('encode_text --print-threads N prints exactly what the main thread prints', async () => {
     // More rows than one printing job (256), NULLs among them, over several blocks.
     const texts = Array.from({ length: 700 }, (_, i) => (i % 9 === 0 ? '\\N' : `caption ${i} ${'word '.repeat(i % 40)}`));
     const values = texts.map((t) => (t === '\\N' ? t : escapeField(Buffer.from(t)).toString('latin1')));
     const input = [values, values.slice(0, 3), values.slice(3, 300)].map((b) => `${b.length}\n${b.join('\n')}\n`).join('');
-    const args = ['--model-dir', modelDir, '--chunk-header', '--batch-size', '16'];
-    const [cpu, gpuSettings] = await Promise.all([runScript('encode_text', [...args, '--device', 'cpu'], input), runScript('encode_text', [...args, '--device', 'auto'], input)]);
-    expect(cpu.code).toBe(0);
-    expect(gpuSettings.code).toBe(0);
-    expect(gpuSettings.stderr).toMatch(/--device auto: no usable GPU/);
-    const lines = cpu.stdout.split('\n');
+    const args = ['--model-dir', modelDir, '--chunk-header', '--batch-size', '16', '--trace'];
+    const [here, workers] = await Promise.all([runScript('encode_text', args, input), runScript('encode_text', [...args, '--print-threads', '3'], input)]);
+    expect(here.code).toBe(0);
+    expect(workers.code).toBe(0);
+    expect(here.stderr).toContain('encode_text: trace: 2 batches in flight, printing on the main thread');
+    expect(workers.stderr).toContain('encode_text: trace: 2 batches in flight, printing on 3 worker threads');
+    const lines = here.stdout.split('\n');
     expect(lines.length - 1).toBe(1000);
     expect(lines[0]).toBe('[]');
     expect(JSON.parse(lines[1])).toHaveLength(512);
-    expect(gpuSettings.stdout).toBe(cpu.stdout);
+    expect(workers.stdout).toBe(here.stdout);
+  });
+
+  it('--device auto that falls back to the CPU runs with the CPU settings, not the GPU ones', async () => {
+    const run = await runScript('encode_text', ['--model-dir', modelDir, '--device', 'auto', '--trace'], 'a photo of a cat\n');
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/--device auto: no usable GPU/);
+    expect(run.stderr).toContain('encode_text: trace: 2 batches in flight, printing on the main thread');
+    expect(JSON.parse(run.stdout)).toHaveLength(512);
+  });
+
+  it('reports a bad --print-threads the way sharp does', async () => {
+    const run = await runScript('encode_text', ['--model-dir', modelDir, '--print-threads', '300'], '');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Expected an integer between 0 and 256 for --print-threads but received '300'");
   });
 
   it('reports a bad --decode-threads the way sharp does', async () => {

@@ -9,20 +9,20 @@ import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './l2.ts';
 import { decodeWorkers } from './decode-workers.ts';
 import { pixelLoader } from './pixels.ts';
-import type { Encode, Outcome } from './types.ts';
+import type { Encode, Encoder, Outcome } from './types.ts';
 
 // Rows of a call read at once: bounds open connections and fetched bytes, but must
 // keep every core decoding. Decoding, where the memory goes, has its own bound of
 // one per core (pixels.ts).
 const CONCURRENCY = Math.max(8, availableParallelism());
 
-export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encode> {
+export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encoder> {
   const { run: model, device } = await loadTower('vision', options, log);
   // On the CPU onnxruntime already fills the cores: decoding on the main thread in the
   // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
   const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));
   const load = pixelLoader(options.image, threads > 0 ? decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)) : undefined);
-  return async (values) => {
+  const encode: Encode = async (values) => {
     const started = performance.now();
     const pixels = new Float32Array(values.length * PIXELS_PER_IMAGE);
     const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));
@@ -36,12 +36,13 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
     rowsOf(embeds, good.length, options.normalize).forEach((v, k) => (outcomes[good[k]] = v));
     return outcomes;
   };
+  return { encode, device };
 }
 
 /** encode_image_check: '' when encode_image could encode the row, else the reason. No model. */
-export async function createImageChecker(options: CliOptions): Promise<Encode> {
+export async function createImageChecker(options: CliOptions): Promise<Encoder> {
   const load = pixelLoader(options.image);
-  return (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Float32Array(PIXELS_PER_IMAGE), 0)) ?? '');
+  return { encode: (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Float32Array(PIXELS_PER_IMAGE), 0)) ?? ''), device: 'cpu' };
 }
 
 /** Moves the rows that decoded to the front so the model never sees a failed slot. */

@@ -5,7 +5,7 @@ import type { EncoderOptions } from '../options.ts';
 import { loadTower, type Feed } from '../model/towers.ts';
 import { loadClipTokenizer } from '../tokenizer/index.ts';
 import { rowsOf } from './l2.ts';
-import type { Encode } from './types.ts';
+import type { Encoder } from './types.ts';
 
 // Invalid UTF-8 becomes U+FFFD rather than failing the row: captions scraped
 // from the web often carry a stray byte, and a vector for the rest is useful.
@@ -16,10 +16,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 // the same speed per caption (2-core EPYC). A GPU keeps whole batches: it needs them long.
 const CPU_TOKENS_PER_RUN = 16 * 77;
 
-export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encode> {
+export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encoder> {
   const [tokenizer, { run: model, device }] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
   const maxTokens = device === 'cpu' ? CPU_TOKENS_PER_RUN : Infinity;
-  return async (values) => {
+  const encode: Encoder['encode'] = async (values) => {
     const started = performance.now();
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     const tokenized = performance.now();
@@ -44,6 +44,7 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
     }
     return vectors;
   };
+  return { encode, device };
 }
 
 /**

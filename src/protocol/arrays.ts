@@ -112,3 +112,9 @@ export function splitAt<T extends Uint8Array | Float32Array>(whole: T, ends: num
 export function rowsOfPrinted(bytes: Uint8Array, ends: number[]): Buffer[] {
   return splitAt(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), ends);
 }
+
+/** Each vector as its answer row, printed on this thread. */
+export function printRows(vectors: Float32Array[]): Buffer[] {
+  const { bytes, ends } = printArrays(vectors);
+  return rowsOfPrinted(bytes, ends);
+}
