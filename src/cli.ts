@@ -64,9 +64,10 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   // auto may end on the CPU), which is known once it has loaded; rows are read meanwhile.
   const onGpu = loading.then(({ device }) => device !== 'cpu', () => false);
   const inFlight = onGpu.then((gpu) => (gpu ? 4 : 2));
-  const printers = onGpu.then((gpu) => options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0));
+  // encode_image_check answers text, nothing to print.
+  const printers = onGpu.then((gpu) => (options.image.check ? 0 : options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0)));
   let formatArrays: FormatArrays | undefined;
-  if ((options.device !== 'cpu' || options.printThreads) && !options.image.check) {
+  if (options.device !== 'cpu' || options.printThreads) {
     const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
     formatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
   }
