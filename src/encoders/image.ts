@@ -2,6 +2,7 @@
 // A row that cannot be read or decoded fails alone; the rest of the batch runs.
 
 import { availableParallelism } from 'node:os';
+import { loadDecoder } from '../image/decode.ts';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
@@ -17,7 +18,8 @@ import type { Encode, Encoder, Outcome } from './types.ts';
 const CONCURRENCY = Math.max(8, availableParallelism());
 
 export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encoder> {
-  const { run: model, device } = await loadTower('vision', options, log);
+  // The model's thread starts first; libvips loads here meanwhile.
+  const [{ run: model, device }] = await Promise.all([loadTower('vision', options, log), loadDecoder()]);
   // On the CPU onnxruntime already fills the cores: decoding on the main thread in the
   // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
   const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));

@@ -11,7 +11,6 @@
  * RGB and the mode decides how it resizes (NEAREST for P and 1, premultiplied alpha for LA
  * and RGBA, int32 for I, four channels for CMYK).
  */
-import sharp from 'sharp';
 import type { Metadata, Sharp, SharpOptions } from 'sharp';
 import { ImageDecodeError, describeBytes } from './errors.ts';
 import { parseGifFirstFrame, gifIndexColor } from './gif.ts';
@@ -58,10 +57,29 @@ export interface DecodeOptions {
   maxPixels?: number;
 }
 
-// libvips keeps recent operations and their pixels (up to 50 MB by default) to answer a
-// repeat of the same call; every row here is new bytes, so that memory only ever held
-// leftovers (bench: encode_image peaked ~15 MB lower without it, same speed).
-sharp.cache(false);
+type SharpModule = (typeof import('sharp'))['default'];
+let loaded: Promise<SharpModule> | undefined;
+
+/**
+ * sharp, loaded on first use: libvips takes ~70 ms to load, which encode_image spends while
+ * its model loads on another thread rather than before it starts (see loadDecoder()).
+ */
+function sharp(): Promise<SharpModule> {
+  loaded ??= import('sharp').then((m) => {
+    const s = m.default;
+    // libvips keeps recent operations and their pixels (up to 50 MB by default) to answer a
+    // repeat of the same call; every row here is new bytes, so that memory only ever held
+    // leftovers (bench: encode_image peaked ~15 MB lower without it, same speed).
+    s.cache(false);
+    return s;
+  });
+  return loaded;
+}
+
+/** Starts loading the decoder now; resolves once it is ready. */
+export async function loadDecoder(): Promise<void> {
+  await sharp();
+}
 
 export const PIL_MAX_PIXELS = 2 * Math.floor((1024 * 1024 * 1024) / 4 / 3);
 
@@ -95,7 +113,7 @@ async function runSharp(
   configure: (s: Sharp) => Sharp, depth?: 'ushort',
 ): Promise<Raw> {
   try {
-    const s = configure(sharp(input, baseOptions(opts)));
+    const s = configure((await sharp())(input, baseOptions(opts)));
     const { data, info } = await (depth ? s.raw({ depth }) : s.raw()).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
@@ -282,7 +300,7 @@ async function decodeWebp(input: Uint8Array, opts: DecodeOptions): Promise<Decod
 async function decodeTiff(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
   let m: Metadata;
   try {
-    m = await sharp(input, baseOptions(opts)).metadata();
+    m = await (await sharp())(input, baseOptions(opts)).metadata();
   } catch (e) {
     throw new ImageDecodeError(
       `cannot decode TIFF image (${input.length} bytes): ${e instanceof Error ? e.message : String(e)}`,
