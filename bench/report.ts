@@ -69,6 +69,11 @@ function failed(label: string, error: string): string[] {
   return [label, `FAILED (${failures.length}): ${error.slice(0, 70)}...`];
 }
 
+/** A section that has no table: its title, the failure, a blank line. */
+function failedSection(out: string[], title: string, label: string, error: string): void {
+  out.push(title, failed(label, error).join(' '), '');
+}
+
 function rateRow(label: string, r: Maybe<{ rate: number; othersLoad: number; attempts?: number }> | null | undefined, ceiling: number | null, target: number | null): string[] {
   if (r == null) return [label, 'skipped'];
   if (!ok(r)) return failed(label, (r as Failed).error);
@@ -207,12 +212,7 @@ export function json(res: Results): string {
 
 
 function renderDtypes(res: Results, d: Maybe<DtypesResult>, out: string[]): void {
-  if (!ok(d)) {
-    out.push('DTYPES');
-    out.push(failed('  dtypes', (d as Failed).error).join(' '));
-    out.push('');
-    return;
-  }
+  if (!ok(d)) return failedSection(out, 'DTYPES', '  dtypes', (d as Failed).error);
   const fp32 = d.rows.find((r) => r.dtype === 'fp32');
   const rows: string[][] = [[`DTYPES (first ${d.texts} captions, ${d.images} photos)`, 'file', 'load', 'raw/s', 'vs fp32', 'cos mean', 'cos min', 'script/s', 'vs fp32', 'script RSS', 'others']];
   for (const tower of ['text', 'vision'] as const) {
@@ -251,12 +251,7 @@ function renderDtypes(res: Results, d: Maybe<DtypesResult>, out: string[]): void
 }
 
 function renderConcurrency(res: Results, c: Maybe<ConcurrencyResult>, out: string[]): void {
-  if (!ok(c)) {
-    out.push('POOL CONCURRENCY / EXECUTABLE MODE');
-    out.push(failed('  chDB', (c as Failed).error).join(' '));
-    out.push('');
-    return;
-  }
+  if (!ok(c)) return failedSection(out, 'POOL CONCURRENCY / EXECUTABLE MODE', '  chDB', (c as Failed).error);
   const rate = (r: Run | undefined) => (r && ok(r as Maybe<object>) ? (r as Extract<Run, { rate: number }>) : null);
   const p1 = c.pool.find((s) => s.poolSize === 1);
   const runs = (r: Extract<Run, { rate: number }>) => r.runsMs.map((ms) => f((r.rows * 1000) / ms)).join(' / ');

@@ -66,11 +66,8 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   const inFlight = onGpu.then((gpu) => (gpu ? 4 : 2));
   // encode_image_check answers text, nothing to print.
   const printers = onGpu.then((gpu) => (options.image.check ? 0 : options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0)));
-  let formatArrays: FormatArrays | undefined;
-  if (options.device !== 'cpu' || options.printThreads) {
-    const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
-    formatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
-  }
+  const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
+  const formatArrays: FormatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
   if (options.trace) {
     void Promise.all([inFlight, printers]).then(([n, p]) => log(`${script.name}: trace: ${n} batches in flight, printing on ${p > 0 ? `${p} worker threads` : 'the main thread'}`));
   }
