@@ -152,6 +152,28 @@ describe('executable_pool mode (--chunk-header)', () => {
 });
 
 describe('encode_image per-row errors', () => {
+  it('gives every photo the vector it gets alone, whatever failed beside it in its batch', async () => {
+    // Failed rows are squeezed out of a batch's buffer before the model runs, and the
+    // buffers come back from the model's thread to hold later batches: neither may shift
+    // a photo or leave another's pixels in its place.
+    const images = join(ROOT, 'test/fixtures/images');
+    const photos = ['jpeg_224x300.jpg', 'png_rgba.png', 'jpeg_gray.jpg', 'jpeg_1000x600.jpg', 'jpeg_cmyk.jpg', 'jpeg_tiny_50x30.jpg'].map((f) => join(images, f));
+    const bad = join(images, 'missing.jpg');
+    const mixed = [bad, photos[0], bad, photos[1], photos[2], bad, bad, photos[3], bad, bad, bad, bad, photos[4], photos[5]];
+    const block = (values: string[]) => `${values.length}\n${values.join('\n')}\n`;
+    const args = ['--model-dir', modelDir, '--allow-dir', images, '--chunk-header'];
+    const [together, alone] = await Promise.all([
+      runScript('encode_image', [...args, '--batch-size', '4'], block(mixed) + block(mixed.slice(3))),
+      runScript('encode_image', [...args, '--batch-size', '1'], [...photos].reverse().map((p) => block([p])).join('')),
+    ]);
+    expect(together.code).toBe(0);
+    expect(alone.code).toBe(0);
+    const reference = new Map([...photos].reverse().map((p, i) => [p, parseVectors(alone.stdout)[i]]));
+    expect(new Set([...reference.values()].map((v) => JSON.stringify(v))).size).toBe(photos.length);
+    const expected = [...mixed, ...mixed.slice(3)].map((p) => (p === bad ? [] : reference.get(p)));
+    expect(parseVectors(together.stdout)).toEqual(expected);
+  });
+
   it('answers [] for a bad row and names the row and reason on stderr; --on-error fail fails the block', async () => {
     const dir = tempDir('img');
     const junk = join(dir, 'junk.jpg');

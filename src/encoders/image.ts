@@ -24,16 +24,22 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
   // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
   const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));
   const load = pixelLoader(options.image, threads > 0 ? decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)) : undefined);
+  const buffers = batchBuffers();
   const encode: Encode = async (values) => {
     const started = performance.now();
-    const pixels = new Float32Array(values.length * PIXELS_PER_IMAGE);
+    const pixels = buffers.take(values.length);
     const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));
     const decoded = performance.now();
     const good = errors.flatMap((e, i) => (e === null ? [i] : []));
     const outcomes: Outcome[] = errors.map((e) => ({ error: e ?? '' }));
-    if (good.length === 0) return outcomes;
-    const batch = compact(pixels, good);
-    const embeds = await model({ pixel_values: { type: 'float32', data: batch, dims: [good.length, 3, 224, 224] } });
+    if (good.length === 0) {
+      buffers.give(pixels.buffer as ArrayBuffer);
+      return outcomes;
+    }
+    compact(pixels, good);
+    const batch = pixels.subarray(0, good.length * PIXELS_PER_IMAGE);
+    const { embeds, inputs } = await model({ pixel_values: { type: 'float32', data: batch, dims: [good.length, 3, 224, 224] } });
+    inputs.forEach(buffers.give);
     if (options.trace) log(`trace: ${values.length} rows: reading and decoding ${(decoded - started).toFixed(0)} ms, then the model ${(performance.now() - decoded).toFixed(0)} ms (waiting for the previous run included)`);
     rowsOf(embeds, good.length, options.normalize).forEach((v, k) => (outcomes[good[k]] = v));
     return outcomes;
@@ -48,9 +54,28 @@ export async function createImageChecker(options: CliOptions): Promise<Encoder> 
 }
 
 /** Moves the rows that decoded to the front so the model never sees a failed slot. */
-function compact(pixels: Float32Array, good: number[]): Float32Array {
-  if (good.length * PIXELS_PER_IMAGE === pixels.length) return pixels;
-  const out = new Float32Array(good.length * PIXELS_PER_IMAGE);
-  good.forEach((slot, k) => out.set(pixels.subarray(slot * PIXELS_PER_IMAGE, (slot + 1) * PIXELS_PER_IMAGE), k * PIXELS_PER_IMAGE));
-  return out;
+function compact(pixels: Float32Array, good: number[]): void {
+  // Slots only ever move toward the front, past rows already moved.
+  good.forEach((slot, k) => {
+    if (slot !== k) pixels.copyWithin(k * PIXELS_PER_IMAGE, slot * PIXELS_PER_IMAGE, (slot + 1) * PIXELS_PER_IMAGE);
+  });
+}
+
+// A batch's pixels (0.6 MB an image) travel to the model's thread and back, and are filled
+// again: a new buffer per batch would be garbage on both threads, which V8 frees only once
+// some 64 MB of such buffers have piled up.
+function batchBuffers() {
+  const free: ArrayBuffer[] = [];
+  return {
+    take(rows: number): Float32Array {
+      const bytes = rows * PIXELS_PER_IMAGE * Float32Array.BYTES_PER_ELEMENT;
+      const i = free.findIndex((b) => b.byteLength >= bytes);
+      const buffer = i >= 0 ? free.splice(i, 1)[0]! : new ArrayBuffer(bytes);
+      return new Float32Array(buffer, 0, rows * PIXELS_PER_IMAGE);
+    },
+    give(buffer: ArrayBuffer): void {
+      // As many as batches in flight come back; a few spares cover a larger batch arriving.
+      if (free.length < 4) free.push(buffer);
+    },
+  };
 }

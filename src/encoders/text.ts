@@ -33,7 +33,7 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
     for (const slice of runsOf(order, (i) => ids[i].length, options.batchSize, maxTokens)) {
       const feeds = paddedBatch(slice.map((i) => ids[i]));
       const width = feeds.input_ids.dims[1];
-      runs.push(model(feeds).then((embeds) => {
+      runs.push(model(feeds).then(({ embeds }) => {
         rowsOf(embeds, slice.length, options.normalize).forEach((v, k) => (vectors[slice[k]] = v));
         return `${width}:${(performance.now() - started).toFixed(0)}`;
       }));

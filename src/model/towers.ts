@@ -36,8 +36,15 @@ export interface Feed {
   dims: number[];
 }
 
-/** Runs a tower; resolves to its projected embeddings, [rows, dims]. The feeds' buffers move to the model's thread. */
-export type TowerModel = (feeds: Record<string, Feed>) => Promise<Float32Array>;
+/** What a run answers: the projected embeddings, [rows, dims], and the feeds' buffers back. */
+export interface RunResult {
+  embeds: Float32Array;
+  /** The buffers of the feeds, moved back from the model's thread to be filled again. */
+  inputs: ArrayBuffer[];
+}
+
+/** Runs a tower. The feeds' buffers move to the model's thread and come back in the result. */
+export type TowerModel = (feeds: Record<string, Feed>) => Promise<RunResult>;
 
 /** What model_worker.mjs is asked: load a session (once it worked, never again), or run it. */
 export type ModelJob =
@@ -46,7 +53,7 @@ export type ModelJob =
 
 /** A run answers the embeddings; a load, the file it loaded (the source's prepared copy where
  * there is one, see prepared.ts) and, when that copy failed to load, why. */
-export type ModelReply = Float32Array | { loaded: string; copyFailed?: string };
+export type ModelReply = RunResult | { loaded: string; copyFailed?: string };
 
 const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
@@ -119,7 +126,7 @@ async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, dev
   // A prepared copy that failed to load is worth a line in the server log, trace or not.
   if (copyFailed) log(`${tower} tower on ${device} from ${loaded} (${copyFailed}) ${took}`);
   else if (options.trace) log(`trace: ${tower} tower on ${device} from ${loaded} ${took}`);
-  return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))) as Float32Array;
+  return async (feeds) => (await thread({ run: feeds }, Object.values(feeds).map((f) => f.data.buffer as ArrayBuffer))) as RunResult;
 }
 
 function firstLine(err: unknown): string {
