@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { printRows } from './protocol/arrays.ts';
 import { formatWorkers, type FormatArrays } from './protocol/format-workers.ts';
-import { OptionError, parseOptions, usage, type CliOptions, type ScriptSpec } from './options.ts';
+import { OptionError, batchSizeOn, parseOptions, usage, type CliOptions, type ScriptSpec } from './options.ts';
 import { serve } from './serve.ts';
 import type { Encode, Encoder } from './encoders/types.ts';
 
@@ -61,20 +61,22 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   // printing 0.06 ms a row), and needs its next batch ready: more batches in flight,
   // printing on a quarter of the cores. On the CPU the model is the bottleneck: there,
   // both would only take cores from onnxruntime. Decided on where the model runs (--device
-  // auto may end on the CPU), which is known once it has loaded; rows are read meanwhile.
-  const onGpu = loading.then(({ device }) => device !== 'cpu', () => false);
+  // auto may end on the CPU), which is known once it has loaded, as is the default batch
+  // size: no row can be encoded before that anyway.
+  const settled = loading.then(({ device }) => device, () => 'cpu' as const);
+  const onGpu = settled.then((device) => device !== 'cpu');
   const inFlight = onGpu.then((gpu) => (gpu ? 4 : 2));
   // encode_image_check answers text, nothing to print.
   const printers = onGpu.then((gpu) => (options.image.check ? 0 : options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0)));
   const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
   const formatArrays: FormatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
   if (options.trace) {
-    void Promise.all([inFlight, printers]).then(([n, p]) => log(`${script.name}: trace: ${n} batches in flight, printing on ${p > 0 ? `${p} worker threads` : 'the main thread'}`));
+    void Promise.all([inFlight, settled, printers]).then(([n, device, p]) => log(`${script.name}: trace: ${n} batches in flight, ${batchSizeOn(options.batchSize, device)} rows a model run, printing on ${p > 0 ? `${p} worker threads` : 'the main thread'}`));
   }
   try {
     await serve(process.stdin as Readable & AsyncIterable<Buffer>, process.stdout, encode, {
       ...options,
-      batchSize: script.rowsPerCall(options.batchSize),
+      batchSize: settled.then((device) => script.rowsPerCall(batchSizeOn(options.batchSize, device))),
       maxBatchBytes: MAX_CALL_BYTES,
       inFlight,
       formatArrays,

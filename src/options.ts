@@ -12,11 +12,23 @@ export type Dtype = (typeof DTYPES)[number];
 export const DEVICES = ['cpu', 'webgpu', 'cuda', 'auto'] as const;
 export type Device = (typeof DEVICES)[number];
 
+/** Rows per model run, by where the model runs. */
+export interface BatchSizes {
+  cpu: number;
+  gpu: number;
+}
+
+/** The batch size on the device the model settled on (`--device auto` knows it only then). */
+export function batchSizeOn(sizes: BatchSizes, device: Exclude<Device, 'auto'>): number {
+  return device === 'cpu' ? sizes.cpu : sizes.gpu;
+}
+
 export interface EncoderOptions {
   modelDir: string;
   dtype: Dtype;
   device: Device;
-  batchSize: number;
+  /** --batch-size on both, or the script's defaults. */
+  batchSize: BatchSizes;
   threads: number;
   normalize: boolean;
   /** Log where each call's time went to stderr. */
@@ -81,12 +93,10 @@ export const IMAGE_DEFAULTS = {
   timeoutMs: 30_000,
 };
 
-// A GPU only gets busy with big batches (measured on an H100: 64 images, 256 texts).
-const GPU_BATCH_FACTOR = 8;
-
 export interface ScriptSpec {
   name: string;
-  defaultBatch: number;
+  /** Rows per model run unless --batch-size says otherwise. */
+  defaultBatch: BatchSizes;
   image: boolean;
 }
 
@@ -96,7 +106,7 @@ export function usage(spec: ScriptSpec): string {
   --dtype T           model weights: ${DTYPES.join(', ')} (default fp32, the LAION pipeline)
   --device D          cpu (default), webgpu, cuda, or auto: a GPU when one is usable, else the CPU
                       (saying why on stderr once)
-  --batch-size N      rows per model run inside a block (default ${spec.defaultBatch}; ${spec.defaultBatch * GPU_BATCH_FACTOR} on a GPU)
+  --batch-size N      rows per model run inside a block (default ${spec.defaultBatch.cpu}; ${spec.defaultBatch.gpu} on a GPU)
   --threads N         onnxruntime intra-op threads (default: all ${availableParallelism()} cores)
   --chunk-header      blocks start with a row count line (executable_pool with send_chunk_header=1)
   --raw               print the raw projection instead of the L2-normalized vector
@@ -139,12 +149,11 @@ export function parseOptions(argv: string[], spec: ScriptSpec): CliOptions | nul
     throw new OptionError('Expected --model-dir DIR (the CLIP model folder) but received nothing');
   }
   const device = oneOf('--device', values.device, DEVICES);
-  const defaultBatch = device === 'cpu' ? spec.defaultBatch : spec.defaultBatch * GPU_BATCH_FACTOR;
   return {
     modelDir: absolute(modelDir ?? ''),
     dtype: oneOf('--dtype', values.dtype, DTYPES),
     device,
-    batchSize: positiveInt('--batch-size', values['batch-size'], defaultBatch, 4096),
+    batchSize: values['batch-size'] === undefined ? spec.defaultBatch : sameOnBoth(positiveInt('--batch-size', values['batch-size'], 1, 4096)),
     threads: positiveInt('--threads', values.threads, availableParallelism(), 1024),
     normalize: !values.raw,
     trace: values.trace,
@@ -201,4 +210,8 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
     throw new OptionError(`Expected an integer between ${min} and ${max} for ${name} but received '${value}'`);
   }
   return n;
+}
+
+function sameOnBoth(n: number): BatchSizes {
+  return { cpu: n, gpu: n };
 }

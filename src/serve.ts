@@ -12,7 +12,9 @@ import { flush, writeBytes } from './protocol/output.ts';
 /** One input value: the un-escaped bytes of the argument, or null for a NULL. */
 export type Value = Buffer | null;
 
-export interface ServeOptions extends FramingOptions {
+export interface ServeOptions extends Omit<FramingOptions, 'batchSize'> {
+  /** Rows per call of the encoder; a promise when it depends on where the model turns out to run. */
+  batchSize: number | Promise<number>;
   name: string;
   /** The answer to a NULL row (the argument is Nullable(String)). */
   nullAnswer: string;
@@ -43,7 +45,7 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     if (options.trace) options.log(`${options.name}: trace: ${batch.rows.length} answers written in ${(performance.now() - started).toFixed(0)} ms`);
     if (batch.endsBlock) await flush(output);
   };
-  for await (const batch of readBatches(input, options)) {
+  for await (const batch of readBatches(input, { ...options, batchSize: await options.batchSize })) {
     const answer = answerBatch(batch, encode, options);
     answer.catch(() => {}); // awaited in order below; this only silences an early rejection
     pending.push({ batch, answer });

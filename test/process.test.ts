@@ -228,8 +228,8 @@ describe('worker threads of a GPU process', () => {
     const [here, workers] = await Promise.all([runScript('encode_text', args, input), runScript('encode_text', [...args, '--print-threads', '3'], input)]);
     expect(here.code).toBe(0);
     expect(workers.code).toBe(0);
-    expect(here.stderr).toContain('encode_text: trace: 2 batches in flight, printing on the main thread');
-    expect(workers.stderr).toContain('encode_text: trace: 2 batches in flight, printing on 3 worker threads');
+    expect(here.stderr).toContain('encode_text: trace: 2 batches in flight, 16 rows a model run, printing on the main thread');
+    expect(workers.stderr).toContain('encode_text: trace: 2 batches in flight, 16 rows a model run, printing on 3 worker threads');
     const lines = here.stdout.split('\n');
     expect(lines.length - 1).toBe(1000);
     expect(lines[0]).toBe('[]');
@@ -241,8 +241,12 @@ describe('worker threads of a GPU process', () => {
     const run = await runScript('encode_text', ['--model-dir', modelDir, '--device', 'auto', '--trace'], 'a photo of a cat\n');
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/--device auto: no usable GPU/);
-    expect(run.stderr).toContain('encode_text: trace: 2 batches in flight, printing on the main thread');
+    // 32 captions a run, the CPU default, not the GPU's 256.
+    expect(run.stderr).toContain('encode_text: trace: 2 batches in flight, 32 rows a model run, printing on the main thread');
     expect(JSON.parse(run.stdout)).toHaveLength(512);
+    const image = await runScript('encode_image', ['--model-dir', modelDir, '--device', 'auto', '--trace', '--input', 'bytes'], '\\N\n');
+    expect(image.code).toBe(0);
+    expect(image.stderr).toContain('encode_image: trace: 2 batches in flight, 4 rows a model run, printing on the main thread');
   });
 
   it('reports a bad --print-threads the way sharp does', async () => {

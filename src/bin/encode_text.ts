@@ -4,7 +4,8 @@ import { createTextEncoder } from '../encoders/text.ts';
 await main(
   {
     name: 'encode_text',
-    defaultBatch: 32,
+    // A GPU only gets busy with long batches (H100: 256 captions).
+    defaultBatch: { cpu: 32, gpu: 256 },
     image: false,
     createEncoder: createTextEncoder,
     // Many model batches per call, so rows of similar length can share one.

@@ -1,7 +1,7 @@
 // encode_text: UTF-8 text -> CLIP token ids (OpenAI's tokenizer, exactly) -> text tower -> vectors.
 
 import { join } from 'node:path';
-import type { EncoderOptions } from '../options.ts';
+import { batchSizeOn, type EncoderOptions } from '../options.ts';
 import { loadTower, type Feed } from '../model/towers.ts';
 import { loadClipTokenizer } from '../tokenizer/index.ts';
 import { rowsOf } from './l2.ts';
@@ -30,7 +30,7 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
     // Every sub-batch is queued at once (the tower runs them one by one): the model's
     // thread never waits for this one to build the next batch.
     const runs: Promise<string>[] = [];
-    for (const slice of runsOf(order, (i) => ids[i].length, options.batchSize, maxTokens)) {
+    for (const slice of runsOf(order, (i) => ids[i].length, batchSizeOn(options.batchSize, device), maxTokens)) {
       const feeds = paddedBatch(slice.map((i) => ids[i]));
       const width = feeds.input_ids.dims[1];
       runs.push(model(feeds).then(({ embeds }) => {
