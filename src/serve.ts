@@ -36,10 +36,12 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
   // Several batches in flight: while the model runs one, the next are read, decoded and
   // preprocessed (the encoders serialize the model runs themselves). Answers are
   // written strictly in order.
-  const pending: Array<{ batch: Batch; answer: Promise<Buffer> }> = [];
+  const pending: Array<{ batch: Batch; answer: Promise<Answer> }> = [];
   const writeOldest = async () => {
     const { batch, answer } = pending.shift()!;
-    const bytes = await answer;
+    const { bytes, failures } = await answer;
+    // Logged here, in row order: a later batch whose rows all failed finishes first.
+    for (const line of failures) options.log(line);
     const started = performance.now();
     await writeBytes(output, bytes);
     if (options.trace) options.log(`${options.name}: trace: ${batch.rows.length} answers written in ${(performance.now() - started).toFixed(0)} ms`);
@@ -57,7 +59,13 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
   await flush(output);
 }
 
-async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions): Promise<Buffer> {
+/** A batch's output rows, and the stderr lines of its rows that failed. */
+interface Answer {
+  bytes: Buffer;
+  failures: string[];
+}
+
+async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions): Promise<Answer> {
   const values = batch.rows.map((row, i) => parseValue(row, batch.block, batch.firstRow + i));
   const nonNull = values.filter((v): v is Buffer => v !== null);
   const encoded = nonNull.length > 0 ? await encode(nonNull) : [];
@@ -71,6 +79,7 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
   let next = 0;
   let nextVector = 0;
   const rows: Buffer[] = [];
+  const failures: string[] = [];
   const nullRow = Buffer.from(options.nullAnswer + '\n');
   for (let i = 0; i < values.length; i++) {
     if (values[i] === null) {
@@ -88,10 +97,10 @@ async function answerBatch(batch: Batch, encode: Encode, options: ServeOptions):
     }
     const where = `block ${batch.block}, row ${batch.firstRow + i + 1}`;
     if (options.onError === 'fail') throw new RowFailure(`${where}: ${outcome.error}`);
-    options.log(`${options.name}: ${where}: ${outcome.error} (answered [])`);
+    failures.push(`${options.name}: ${where}: ${outcome.error} (answered [])`);
     rows.push(EMPTY_ARRAY);
   }
-  return Buffer.concat(rows);
+  return { bytes: Buffer.concat(rows), failures };
 }
 
 const NEWLINE = Buffer.from('\n');

@@ -1,8 +1,11 @@
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { escapeField, isNullField, splitFields, unescapeField } from '../src/protocol/tsv.ts';
 import { LineSplitter } from '../src/protocol/lines.ts';
 import { FramingError, readBatches, type Batch } from '../src/protocol/framing.ts';
 import { formatArray, formatFloat } from '../src/protocol/arrays.ts';
+import { serve } from '../src/serve.ts';
+import type { Encode } from '../src/encoders/types.ts';
 import { rng } from './helpers.ts';
 
 function randomBytes(random: () => number, length: number): Buffer {
@@ -148,5 +151,27 @@ describe('Array(Float32) output', () => {
   it('spells special values the way ClickHouse parses them', () => {
     expect(formatArray(new Float32Array([NaN, Infinity, -Infinity, -0, 0.25, 100, -3.5, 2 ** -30]))).toBe('[nan,inf,-inf,0,0.25,100,-3.5,9.31322575e-10]');
     expect(formatArray(new Float32Array(0))).toBe('[]');
+  });
+});
+
+describe('serve', () => {
+  it('logs failed rows in row order even when a later batch is answered first', async () => {
+    // The first batch waits (as one waiting for the model does); the second fails at once.
+    const encode: Encode = async (values) => {
+      if (values[0]!.toString() === 'slow') {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return [{ error: 'first' }, new Float32Array([1])];
+      }
+      return values.map((v) => ({ error: v.toString() }));
+    };
+    const lines: string[] = [];
+    const out = new PassThrough();
+    const written: Buffer[] = [];
+    out.on('data', (b: Buffer) => written.push(b));
+    await serve(Readable.from([Buffer.from('4\nslow\nok\nsecond\nthird\n')]), out, encode, {
+      name: 't', nullAnswer: '[]', onError: 'empty', log: (l) => lines.push(l), chunkHeader: true, batchSize: 2, maxBatchBytes: 1 << 20, inFlight: 2,
+    });
+    expect(Buffer.concat(written).toString()).toBe('[]\n[1]\n[]\n[]\n');
+    expect(lines).toEqual(['t: block 1, row 1: first (answered [])', 't: block 1, row 3: second (answered [])', 't: block 1, row 4: third (answered [])']);
   });
 });
