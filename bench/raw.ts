@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import ort from 'onnxruntime-node';
 import { towerFile } from '../src/model/files.ts';
+import { IMAGE_BATCH, TEXT_BATCH } from '../src/options.ts';
 import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { rng } from './rng.ts';
 import { since } from './stats.ts';
@@ -26,8 +27,7 @@ export interface RunOn {
 }
 
 export function runOn(device: BenchDevice): RunOn {
-  // src/bin/encode_*.ts: a GPU gets 256 captions and 64 photos a run (measured on an H100).
-  return device === 'cpu' ? { device, textBatch: 32, imageBatch: 8 } : { device, textBatch: 256, imageBatch: 64 };
+  return device === 'cpu' ? { device, textBatch: TEXT_BATCH.cpu, imageBatch: 8 } : { device, textBatch: TEXT_BATCH.gpu, imageBatch: IMAGE_BATCH.gpu };
 }
 
 export interface RawResult {

@@ -177,7 +177,7 @@ function renderCore(res: Results, out: string[]): void {
     rssRow('    floor: bare onnxruntime-node, text tower', floor(res.memoryFloor.text).peakRss, floor(res.memoryFloor.text).rss, model.textWeightBytes, false),
     rssRow('    floor: bare onnxruntime-node, vision tower', floor(res.memoryFloor.vision).peakRss, floor(res.memoryFloor.vision).rss, model.visionWeightBytes, false),
   ]));
-  out.push('    floor = a node process that only creates the InferenceSession (from the file the scripts load: the prepared copy) and runs one full batch (32x77 tokens / 8 images)');
+  out.push('    floor = a node process that only creates the InferenceSession (from the file the scripts load: the prepared copy) and runs the largest run the scripts make on the CPU (16x77 tokens / 4 images), fetching only the embeddings');
   out.push('');
 
   out.push('WHERE THE TIME GOES (per item)');

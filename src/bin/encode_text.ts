@@ -1,11 +1,11 @@
 import { main } from '../cli.ts';
 import { createTextEncoder } from '../encoders/text.ts';
+import { TEXT_BATCH } from '../options.ts';
 
 await main(
   {
     name: 'encode_text',
-    // A GPU only gets busy with long batches (H100: 256 captions).
-    defaultBatch: { cpu: 32, gpu: 256 },
+    defaultBatch: TEXT_BATCH,
     image: false,
     createEncoder: createTextEncoder,
     // Many model batches per call, so rows of similar length can share one.

@@ -14,7 +14,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 // On the CPU a run holds at most this many tokens (16 full-length captions): onnxruntime's
 // arena grows to the largest run, and 32x77 tokens took 70 MB where 16x77 take 38 MB, at
 // the same speed per caption (2-core EPYC). A GPU keeps whole batches: it needs them long.
-const CPU_TOKENS_PER_RUN = 16 * 77;
+export const CPU_TOKENS_PER_RUN = 16 * 77;
 
 export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encoder> {
   const [tokenizer, { run: model, device }] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
