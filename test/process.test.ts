@@ -1,6 +1,7 @@
 // The built scripts driven over real pipes, as ClickHouse drives them.
 
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
@@ -228,8 +229,8 @@ describe('worker threads of a GPU process', () => {
     const [here, workers] = await Promise.all([runScript('encode_text', args, input), runScript('encode_text', [...args, '--print-threads', '3'], input)]);
     expect(here.code).toBe(0);
     expect(workers.code).toBe(0);
-    expect(here.stderr).toContain('encode_text: trace: 2 batches in flight, 16 rows a model run, printing on the main thread');
-    expect(workers.stderr).toContain('encode_text: trace: 2 batches in flight, 16 rows a model run, printing on 3 worker threads');
+    expect(here.stderr).toContain('encode_text: trace: 2 calls of 512 rows in flight, 16 rows a model run, printing on the main thread');
+    expect(workers.stderr).toContain('encode_text: trace: 2 calls of 512 rows in flight, 16 rows a model run, printing on 3 worker threads');
     const lines = here.stdout.split('\n');
     expect(lines.length - 1).toBe(1000);
     expect(lines[0]).toBe('[]');
@@ -242,11 +243,15 @@ describe('worker threads of a GPU process', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/--device auto: no usable GPU/);
     // 32 captions a run, the CPU default, not the GPU's 256.
-    expect(run.stderr).toContain('encode_text: trace: 2 batches in flight, 32 rows a model run, printing on the main thread');
+    expect(run.stderr).toContain('encode_text: trace: 2 calls of 1024 rows in flight, 32 rows a model run, printing on the main thread');
     expect(JSON.parse(run.stdout)).toHaveLength(512);
     const image = await runScript('encode_image', ['--model-dir', modelDir, '--device', 'auto', '--trace', '--input', 'bytes'], '\\N\n');
     expect(image.code).toBe(0);
-    expect(image.stderr).toContain('encode_image: trace: 2 batches in flight, 4 rows a model run, printing on the main thread');
+    expect(image.stderr).toContain('encode_image: trace: 2 calls of 4 rows in flight, 4 rows a model run, printing on the main thread');
+    // encode_image_check runs no model: it reads a whole call's worth of rows at once.
+    const check = await runScript('encode_image', ['--check', '--trace', '--input', 'bytes'], '\\N\n');
+    expect(check.code).toBe(0);
+    expect(check.stderr).toContain(`encode_image: trace: 2 calls of ${Math.max(8, availableParallelism())} rows in flight`);
   });
 
   it('reports a bad --print-threads the way sharp does', async () => {

@@ -15,7 +15,7 @@ import type { Encode, Encoder, Outcome } from './types.ts';
 // Rows of a call read at once: bounds open connections and fetched bytes, but must
 // keep every core decoding. Decoding, where the memory goes, has its own bound of
 // one per core (pixels.ts).
-const CONCURRENCY = Math.max(8, availableParallelism());
+export const CONCURRENCY = Math.max(8, availableParallelism());
 
 export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encoder> {
   // The model's thread starts first; libvips loads here meanwhile.
