@@ -12,7 +12,7 @@ export interface Script extends ScriptSpec {
   /** Loads what the options ask for; the result answers batches of rows. */
   createEncoder: (options: CliOptions, log: (line: string) => void) => Promise<Encoder>;
   /** Rows handed to the encoder at once (it may split them into model batches of --batch-size). */
-  rowsPerCall: (batchSize: number, options: CliOptions) => number;
+  rowsPerCall: (batchSize: number) => number;
 }
 
 // However long the rows, one call never holds more than this much input (two calls
@@ -68,7 +68,7 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   const inFlight = onGpu.then((gpu) => (gpu ? 4 : 2));
   // encode_image_check answers text, nothing to print.
   const printers = onGpu.then((gpu) => (options.image.check ? 0 : options.printThreads ?? (gpu ? Math.max(2, Math.floor(availableParallelism() / 4)) : 0)));
-  const rowsPerCall = settled.then((device) => script.rowsPerCall(batchSizeOn(options.batchSize, device), options));
+  const rowsPerCall = settled.then((device) => script.rowsPerCall(batchSizeOn(options.batchSize, device)));
   const printer = printers.then((n) => (n > 0 ? formatWorkers(n, new URL('./format_worker.mjs', import.meta.url)) : undefined));
   const formatArrays: FormatArrays = async (vectors) => ((await printer) ?? printRows)(vectors);
   if (options.trace) {

@@ -7,9 +7,9 @@ await main(
     name: 'encode_image',
     defaultBatch: IMAGE_BATCH,
     image: true,
-    // encode_image_check runs no model: a call is as many rows as one call reads at once,
-    // so that with two calls in flight slow fetches of URLs overlap.
-    rowsPerCall: (batchSize, options) => (options.image.check ? CONCURRENCY : batchSize),
+    // Whole model runs, and at least as many rows as a call reads at once: with two calls in
+    // flight, 16 or more rows are being read, so that slow fetches of URLs overlap.
+    rowsPerCall: (batchSize) => Math.ceil(CONCURRENCY / batchSize) * batchSize,
     createEncoder: (options, log) => (options.image.check ? createImageChecker(options) : createImageEncoder(options, log)),
   },
   process.argv.slice(2),

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { loadDecoder } from '../image/decode.ts';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
-import type { CliOptions } from '../options.ts';
+import { batchSizeOn, type CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
 import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './l2.ts';
@@ -24,8 +24,9 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
   // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
   const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));
   const load = pixelLoader(options.image, threads > 0 ? decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)) : undefined);
+  const perRun = batchSizeOn(options.batchSize, device);
   const buffers = batchBuffers();
-  const encode: Encode = async (values) => {
+  const encodeRun: Encode = async (values) => {
     const started = performance.now();
     const pixels = buffers.take(values.length);
     const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));
@@ -43,6 +44,12 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
     if (options.trace) log(`trace: ${values.length} rows: reading and decoding ${(decoded - started).toFixed(0)} ms, then the model ${(performance.now() - decoded).toFixed(0)} ms (waiting for the previous run included)`);
     rowsOf(embeds, good.length, options.normalize).forEach((v, k) => (outcomes[good[k]] = v));
     return outcomes;
+  };
+  // A call holds several model runs (see encode_image.ts): each run goes to the model as soon
+  // as its own photos are decoded, while the others still are.
+  const encode: Encode = async (values) => {
+    const runs = Array.from({ length: Math.ceil(values.length / perRun) }, (_, i) => values.slice(i * perRun, (i + 1) * perRun));
+    return (await Promise.all(runs.map(encodeRun))).flat();
   };
   return { encode, device };
 }

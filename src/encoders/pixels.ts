@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { ImageOptions } from '../options.ts';
-import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource } from '../sources/index.ts';
+import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
 import type { Preprocess } from './decode-workers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -26,17 +26,22 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
   return async (value, pixels, index) => {
     const started = Date.now();
     try {
-      let bytes = value;
+      let bytes: Buffer | undefined = value;
       let name: string | undefined;
       if (options.input === 'path') {
         name = utf8.decode(value);
-        bytes = await readSource(name, policy);
-      } else if (bytes.length > options.maxBytes) {
-        return `the image is ${bytes.length} bytes, more than the ${options.maxBytes} allowed (--max-bytes)`;
+        // A download is started at once, to overlap slow servers; a file is read only once a
+        // decode slot is free, so that a call's files do not all sit in memory meanwhile.
+        bytes = sourceKind(name) === 'http' ? await readSource(name, policy) : undefined;
+      } else if (value.length > options.maxBytes) {
+        return `the image is ${value.length} bytes, more than the ${options.maxBytes} allowed (--max-bytes)`;
       }
-      // One budget per row: what the fetch used is gone for decoding.
-      const left = Math.max(1, options.timeoutMs - (Date.now() - started));
-      await decoding(() => preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left }));
+      await decoding(async () => {
+        bytes ??= await readSource(name!, policy);
+        // One budget per row: what the fetch used is gone for decoding.
+        const left = Math.max(1, options.timeoutMs - (Date.now() - started));
+        await preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
+      });
       return null;
     } catch (err) {
       if (err instanceof SourceError) return err.message;
