@@ -24,22 +24,28 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
   // Fetches may wait on the network in numbers; decodes are CPU and memory bound.
   const decoding = createLimiter(availableParallelism());
   return async (value, pixels, index) => {
-    const started = Date.now();
     try {
       let bytes: Buffer | undefined = value;
       let name: string | undefined;
+      // One budget per row: what reading used is gone for decoding (waiting for a slot is not).
+      let readMs = 0;
+      const read = async () => {
+        const started = Date.now();
+        const got = await readSource(name!, policy);
+        readMs += Date.now() - started;
+        return got;
+      };
       if (options.input === 'path') {
         name = utf8.decode(value);
         // A download is started at once, to overlap slow servers; a file is read only once a
         // decode slot is free, so that a call's files do not all sit in memory meanwhile.
-        bytes = sourceKind(name) === 'http' ? await readSource(name, policy) : undefined;
+        bytes = sourceKind(name) === 'http' ? await read() : undefined;
       } else if (value.length > options.maxBytes) {
         return `the image is ${value.length} bytes, more than the ${options.maxBytes} allowed (--max-bytes)`;
       }
       await decoding(async () => {
-        bytes ??= await readSource(name!, policy);
-        // One budget per row: what the fetch used is gone for decoding.
-        const left = Math.max(1, options.timeoutMs - (Date.now() - started));
+        bytes ??= await read();
+        const left = Math.max(1, options.timeoutMs - readMs);
         await preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
       });
       return null;
