@@ -11,7 +11,7 @@ import { memoryOf } from './proc.ts';
 const [source, tower, threads, rowsArg] = process.argv.slice(2);
 const rows = Number(rowsArg);
 // The file the scripts would load: the prepared copy where there is one.
-const file = pickTowerFile(source, ort.env.versions.node ?? ort.env.versions.common);
+const file = pickTowerFile(source, ort);
 // As src/model/towers.ts sets them on the CPU.
 const session = await ort.InferenceSession.create(file, {
   intraOpNumThreads: Number(threads),

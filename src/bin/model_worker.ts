@@ -10,7 +10,7 @@ let output = '';
 let inputNames = new Set<string>();
 
 async function create(file: string, options: ort.InferenceSession.SessionOptions): Promise<{ created: ort.InferenceSession; loaded: string; copyFailed?: string }> {
-  const picked = pickTowerFile(file, ort.env.versions.node ?? ort.env.versions.common);
+  const picked = pickTowerFile(file, ort);
   if (picked === file) return { created: await ort.InferenceSession.create(file, options), loaded: file };
   try {
     return { created: await ort.InferenceSession.create(picked, options), loaded: picked };

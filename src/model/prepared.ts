@@ -33,12 +33,21 @@ function stampOf(source: string, onnxruntime: string): Stamp {
   return { source: basename(source), size, mtimeMs, onnxruntime };
 }
 
-/** The file to load for `source`: its prepared copy when one was made from this very file, else the source. */
-export function pickTowerFile(source: string, onnxruntime: string): string {
+type Ort = typeof import('onnxruntime-node');
+
+function versionOf(ort: Ort): string {
+  return ort.env.versions.node ?? ort.env.versions.common;
+}
+
+/**
+ * The file `ort` should load for `source`: its prepared copy when one was made from this very
+ * file by this onnxruntime, else the source.
+ */
+export function pickTowerFile(source: string, ort: Ort): string {
   const { model, stamp } = paths(source);
   try {
     const made = JSON.parse(readFileSync(stamp, 'utf8')) as Stamp;
-    const now = stampOf(source, onnxruntime);
+    const now = stampOf(source, versionOf(ort));
     const same = made.source === now.source && made.size === now.size && made.mtimeMs === now.mtimeMs && made.onnxruntime === now.onnxruntime;
     return same ? model : source;
   } catch {
@@ -50,9 +59,8 @@ export function pickTowerFile(source: string, onnxruntime: string): string {
  * Makes the prepared copy of `source` with onnxruntime-node's `ort`, unless an up-to-date one
  * is there; resolves to whether it wrote one.
  */
-export async function prepareTower(source: string, ort: typeof import('onnxruntime-node')): Promise<boolean> {
-  const version = ort.env.versions.node ?? ort.env.versions.common;
-  if (pickTowerFile(source, version) !== source) return false;
+export async function prepareTower(source: string, ort: Ort): Promise<boolean> {
+  if (pickTowerFile(source, ort) !== source) return false;
   const { model, data, stamp } = paths(source);
   const dir = dirname(model);
   mkdirSync(dir, { recursive: true });
@@ -80,7 +88,7 @@ export async function prepareTower(source: string, ort: typeof import('onnxrunti
     });
     renameSync(join(partial, data), join(dir, data));
     renameSync(join(partial, basename(model)), model);
-    writeFileSync(join(partial, 'stamp'), JSON.stringify(stampOf(source, version)) + '\n');
+    writeFileSync(join(partial, 'stamp'), JSON.stringify(stampOf(source, versionOf(ort))) + '\n');
     renameSync(join(partial, 'stamp'), stamp);
   } finally {
     rmSync(partial, { recursive: true, force: true });
