@@ -47,13 +47,15 @@ export async function serve(input: AsyncIterable<Buffer>, output: Writable, enco
     if (options.trace) options.log(`${options.name}: trace: ${batch.rows.length} answers written in ${(performance.now() - started).toFixed(0)} ms`);
     if (batch.endsBlock) await flush(output);
   };
-  for await (const batch of readBatches(input, { ...options, batchSize: await options.batchSize })) {
+  // Both may wait for the model to settle where it runs; no row is encoded before that anyway.
+  const [batchSize, inFlight] = await Promise.all([options.batchSize, options.inFlight]);
+  for await (const batch of readBatches(input, { ...options, batchSize })) {
     const answer = answerBatch(batch, encode, options);
     answer.catch(() => {}); // awaited in order below; this only silences an early rejection
     pending.push({ batch, answer });
     // A pool sends the next block only after every answer of this one: finish it now.
     if (batch.endsBlock) while (pending.length > 0) await writeOldest();
-    else if (pending.length >= (await options.inFlight)) await writeOldest();
+    else if (pending.length >= inFlight) await writeOldest();
   }
   while (pending.length > 0) await writeOldest();
   await flush(output);
