@@ -1,13 +1,14 @@
 /**
  * Image bytes -> one image's CLIP tensor, with the guards in front of the decoder: the
- * format and pixel checks of guard.ts first, then decoding and preprocessing raced against a
- * timer. The work cannot be cancelled, so it writes into a private buffer that is copied into
- * the batch only if it finished in time: a late finisher can never scribble over a slot
- * that the batch has since reused or handed to the model.
+ * format and pixel checks of guard.ts first, then decoding and resizing raced against a
+ * timer. That work cannot be cancelled, so it only makes its own 224x224 crop; the crop is
+ * normalized into the batch once it won the race: a late finisher can never scribble over a
+ * slot that the batch has since reused or handed to the model.
  */
 import { ImageDecodeError } from '../image/errors.ts';
 import { PIL_MAX_PIXELS } from '../image/decode.ts';
-import { PIXELS_PER_IMAGE, preprocessImageInto } from '../image/preprocess.ts';
+import { normalizeInto } from '../image/normalize.ts';
+import { CLIP_IMAGE_SIZE, PIXELS_PER_IMAGE, clipPixels } from '../image/preprocess.ts';
 import type { PreprocessOptions } from '../image/preprocess.ts';
 import { SourceError, quote } from './errors.ts';
 import { inspectImage } from './guard.ts';
@@ -50,19 +51,15 @@ export async function preprocessGuarded(
   }
   const header = inspectImage(bytes, { maxPixels, ...(options.name !== undefined && { name: options.name }) });
   const at = options.name === undefined ? '' : `${quote(options.name)}: `;
-  const scratch = new Float32Array(PIXELS_PER_IMAGE);
+  let crop: Uint8Array;
   try {
-    await withTimeout(
-      preprocessImageInto(bytes, scratch, 0, { ...options.preprocess, maxPixels }),
-      timeoutMs,
-      `${at}decoding`,
-    );
+    crop = await withTimeout(clipPixels(bytes, { ...options.preprocess, maxPixels }), timeoutMs, `${at}decoding`);
   } catch (e) {
     if (e instanceof SourceError) throw e;
     // libvips can report several lines; the row's reason must stay on one.
     if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message.replace(/\s*\n\s*/g, '; ')}`, 'decode', { cause: e });
     throw e;
   }
-  out.set(scratch, offset);
+  normalizeInto(crop, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
   return header;
 }
