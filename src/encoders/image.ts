@@ -9,25 +9,21 @@ import { loadTower } from '../model/towers.ts';
 import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './l2.ts';
 import { decodeWorkers } from './decode-workers.ts';
-import { decodeHere, pixelLoader } from './pixels.ts';
+import { pixelLoader } from './pixels.ts';
 import type { Encode, Encoder, Outcome } from './types.ts';
 
 // Rows of a call read at once: bounds open connections and fetched bytes, but must
-// keep every decoder busy. Decoding, where the memory goes, has its own bound (below).
+// keep every core decoding. Decoding, where the memory goes, has its own bound of
+// one per core (pixels.ts).
 export const CONCURRENCY = Math.max(8, availableParallelism());
 
 export async function createImageEncoder(options: CliOptions, log: (line: string) => void): Promise<Encoder> {
   // The model's thread starts first; libvips loads here meanwhile.
   const [{ run: model, device }] = await Promise.all([loadTower('vision', options, log), loadDecoder()]);
   // On the CPU onnxruntime already fills the cores: decoding on the main thread in the
-  // gaps is as fast and saves the workers' memory, and one photo at a time keeps up (~10 ms
-  // of CPU against ~45 ms of model a photo) where a second in flight only held more pixels
-  // (2-core bench: peak RSS -20 MB, same speed). A GPU leaves the cores to us.
+  // gaps is as fast and saves the workers' memory. A GPU leaves the cores to us.
   const threads = options.image.decodeThreads ?? (device === 'cpu' ? 0 : Math.max(1, availableParallelism() - 1));
-  const load = pixelLoader(options.image, threads > 0
-    // One more than the workers, so that none waits while this thread reads its next file.
-    ? { preprocess: decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)), atOnce: threads + 1 }
-    : decodeHere(device === 'cpu' ? 1 : availableParallelism()));
+  const load = pixelLoader(options.image, threads > 0 ? decodeWorkers(threads, new URL('./preprocess_worker.mjs', import.meta.url)) : undefined);
   const perRun = batchSizeOn(options.batchSize, device);
   const buffers = batchBuffers();
   const encodeRun: Encode = async (values) => {
@@ -60,8 +56,7 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
 
 /** encode_image_check: '' when encode_image could encode the row, else the reason. No model. */
 export async function createImageChecker(options: CliOptions): Promise<Encoder> {
-  // No model to share the cores with: decode on all of them.
-  const load = pixelLoader(options.image, decodeHere(availableParallelism()));
+  const load = pixelLoader(options.image);
   return { encode: (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Float32Array(PIXELS_PER_IMAGE), 0)) ?? ''), device: 'cpu' };
 }
 

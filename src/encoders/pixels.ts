@@ -2,6 +2,7 @@
 // policy (or take the bytes as given), then decode and preprocess behind the
 // format, pixel and time guards. Fails with a reason, never throws for bad input.
 
+import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import type { ImageOptions } from '../options.ts';
 import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
@@ -12,18 +13,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
 export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
 
-/** Where a row is decoded: on worker threads (decode-workers.ts) or here, and how many at once. */
-export interface Decoding {
-  preprocess: Preprocess;
-  atOnce: number;
-}
-
-/** Decoding on this thread (libvips still decodes on libuv's threads, the resize runs here). */
-export function decodeHere(atOnce: number): Decoding {
-  return { preprocess: preprocessHere, atOnce };
-}
-
-export function pixelLoader(options: ImageOptions, { preprocess, atOnce }: Decoding): PixelLoader {
+/** `preprocess` runs the decode here (default) or on worker threads (decode-workers.ts). */
+export function pixelLoader(options: ImageOptions, preprocess: Preprocess = preprocessHere): PixelLoader {
   const policy = defaultPolicy({
     allowDirs: options.allowDirs,
     allowUrls: options.allowUrls,
@@ -31,7 +22,7 @@ export function pixelLoader(options: ImageOptions, { preprocess, atOnce }: Decod
     totalTimeoutMs: options.timeoutMs,
   });
   // Fetches may wait on the network in numbers; decodes are CPU and memory bound.
-  const decoding = createLimiter(atOnce);
+  const decoding = createLimiter(availableParallelism());
   return async (value, pixels, index) => {
     try {
       let bytes: Buffer | undefined = value;
