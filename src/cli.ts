@@ -54,7 +54,7 @@ export async function main(script: Script, argv: string[]): Promise<void> {
   // at once so the pool reports it instead of waiting for a timeout.
   const loading = script.createEncoder(options, (line) => log(`${script.name}: ${line}`));
   loading.catch((err: Error) => fail(`cannot load the model: ${err.message}`));
-  const encode: Encode = async (values) => (await loading).encode(values);
+  const encode: Encode = async (values, ready) => (await loading).encode(values, ready);
 
   const nullAnswer = options.image.check ? '' : '[]';
   // A GPU answers rows faster than one thread prints them (H100: 5800 captions/s,

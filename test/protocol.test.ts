@@ -174,4 +174,30 @@ describe('serve', () => {
     expect(Buffer.concat(written).toString()).toBe('[]\n[1]\n[]\n[]\n');
     expect(lines).toEqual(['t: block 1, row 1: first (answered [])', 't: block 1, row 3: second (answered [])', 't: block 1, row 4: third (answered [])']);
   });
+
+  it('prints the vectors an encoder hands over early while the call still runs, in row order', async () => {
+    const printedWhileRunning: string[][] = [];
+    let running = false;
+    // Rows finish out of order (as length-sorted runs do); a NULL and a failed row sit between.
+    const encode: Encode = async (values, ready) => {
+      running = true;
+      const vectors = values.map((v) => new Float32Array([Number(v.toString())]));
+      ready?.([3, 1], [vectors[3]!, vectors[1]!]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running = false;
+      return [vectors[0]!, vectors[1]!, { error: 'bad' }, vectors[3]!];
+    };
+    const out = new PassThrough();
+    const written: Buffer[] = [];
+    out.on('data', (b: Buffer) => written.push(b));
+    await serve(Readable.from([Buffer.from('5\n1\n2\n\\N\n3\n4\n')]), out, encode, {
+      name: 't', nullAnswer: '[]', onError: 'empty', log: () => {}, chunkHeader: true, batchSize: 8, maxBatchBytes: 1 << 20, inFlight: 2,
+      formatArrays: async (vectors) => {
+        if (running) printedWhileRunning.push(vectors.map((v) => String(v[0])));
+        return vectors.map((v) => Buffer.from(`[${v[0]}]\n`));
+      },
+    });
+    expect(printedWhileRunning).toEqual([['4', '2']]);
+    expect(Buffer.concat(written).toString()).toBe('[1]\n[2]\n[]\n[]\n[4]\n');
+  });
 });

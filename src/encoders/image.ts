@@ -49,7 +49,7 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
   // as its own photos are decoded, while the others still are.
   const encode: Encode = async (values) => {
     const runs = Array.from({ length: Math.ceil(values.length / perRun) }, (_, i) => values.slice(i * perRun, (i + 1) * perRun));
-    return (await Promise.all(runs.map(encodeRun))).flat();
+    return (await Promise.all(runs.map((run) => encodeRun(run)))).flat();
   };
   return { encode, device };
 }

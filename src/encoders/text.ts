@@ -19,7 +19,7 @@ export const CPU_TOKENS_PER_RUN = 16 * 77;
 export async function createTextEncoder(options: EncoderOptions, log: (line: string) => void): Promise<Encoder> {
   const [tokenizer, { run: model, device }] = await Promise.all([loadClipTokenizer(join(options.modelDir, 'tokenizer.json')), loadTower('text', options, log)]);
   const maxTokens = device === 'cpu' ? CPU_TOKENS_PER_RUN : Infinity;
-  const encode: Encoder['encode'] = async (values) => {
+  const encode: Encoder['encode'] = async (values, ready) => {
     const started = performance.now();
     const ids = values.map((v) => tokenizer.encode(utf8.decode(v)));
     const tokenized = performance.now();
@@ -34,7 +34,11 @@ export async function createTextEncoder(options: EncoderOptions, log: (line: str
       const feeds = paddedBatch(slice.map((i) => ids[i]));
       const width = feeds.input_ids.dims[1];
       runs.push(model(feeds).then(({ embeds }) => {
-        rowsOf(embeds, slice.length, options.normalize).forEach((v, k) => (vectors[slice[k]] = v));
+        const rows = rowsOf(embeds, slice.length, options.normalize);
+        rows.forEach((v, k) => (vectors[slice[k]] = v));
+        // Runs finish in length order, not row order: the call's answer waits for the last,
+        // but each run can be printed meanwhile.
+        ready?.(slice, rows);
         return `${width}:${(performance.now() - started).toFixed(0)}`;
       }));
     }
