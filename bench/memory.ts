@@ -10,11 +10,12 @@ import { towerFile, type Tower } from '../src/model/files.ts';
 import { IMAGE_BATCH } from '../src/options.ts';
 import type { Memory } from './proc.ts';
 import { LAUNCHER_ENV } from './script-process.ts';
+import { CONTEXT } from './tokenize.ts';
 
 export function bareOnnxruntimeMemory(modelDir: string, tower: Tower, threads: number): Memory {
   const probe = join(dirname(fileURLToPath(import.meta.url)), 'rss-probe.mjs');
   // Text: the longest run, full-length captions up to the tokens a CPU run may hold.
-  const rows = tower === 'text' ? CPU_TOKENS_PER_RUN / 77 : IMAGE_BATCH.cpu;
+  const rows = tower === 'text' ? CPU_TOKENS_PER_RUN / CONTEXT : IMAGE_BATCH.cpu;
   const out = execFileSync(process.execPath, [probe, towerFile(modelDir, tower, 'fp32'), tower, String(threads), String(rows)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...LAUNCHER_ENV } });
   return JSON.parse(out) as Memory;
 }

@@ -44,6 +44,3 @@ export async function preprocessImage(input: Uint8Array, opts: PreprocessOptions
 
 /** Values per image in a [B, 3, 224, 224] batch (alias used by src/encoders/image.ts). */
 export const PIXELS_PER_IMAGE = CLIP_IMAGE_VALUES;
-
-/** Alias of preprocessImageInto (used by src/encoders/image.ts). */
-export const preprocessInto = preprocessImageInto;
