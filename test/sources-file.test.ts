@@ -1,6 +1,6 @@
 // Local files under the path policy: resolved before the check, regular files only, capped.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -80,6 +80,21 @@ describe('allowed reads', () => {
 
   it('a file of exactly the cap', async () => {
     expect((await readSource(join(allowed, 'exact.jpg'), policy)).length).toBe(1024);
+  });
+
+  it('into a buffer of its own, exactly the file, so that it can be freed once decoded', async () => {
+    const got = await readSource(join(allowed, 'good.jpg'), policy);
+    expect(got).toEqual(GOOD);
+    // Not a slice of Node's pool, nor of a larger buffer: image/release.ts frees only such.
+    expect(got.byteOffset).toBe(0);
+    expect(got.buffer.byteLength).toBe(GOOD.length);
+  });
+
+  it('a file whose size stat does not know (/proc) is read to its end', async () => {
+    // /proc/version reports size 0, is short and does not change between reads.
+    const got = await readSource('/proc/version', defaultPolicy({ allowDirs: ['/proc'], maxBytes: 4096 }));
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).toEqual(readFileSync('/proc/version'));
   });
 
   it('an empty file is read (0 bytes); refusing it is the image guard\'s job', async () => {

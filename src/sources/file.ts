@@ -232,19 +232,27 @@ export async function readVerifiedFile(
  */
 async function readAtMost(fh: FileHandle, sizeHint: number, maxBytes: number, arg: string): Promise<Buffer> {
   const limit = maxBytes + 1;
-  let buf = Buffer.allocUnsafe(Math.min(sizeHint + 1, limit));
+  // A buffer of its own (never a slice of Node's pool) holding exactly the file, when the
+  // file is the size stat said: its reader can then free it as soon as it is decoded
+  // (image/release.ts).
+  let buf = Buffer.allocUnsafeSlow(Math.min(sizeHint, limit));
   let len = 0;
   for (;;) {
     if (len === buf.length) {
-      if (buf.length >= limit) break;
-      const bigger = Buffer.allocUnsafe(Math.min(limit, Math.max(buf.length * 2, 64 * 1024)));
+      if (len >= limit) break;
+      // Full: only a file that grew since stat has more, and one byte tells.
+      const probe = Buffer.alloc(1);
+      if ((await fh.read(probe, 0, 1, null)).bytesRead === 0) break;
+      const bigger = Buffer.allocUnsafeSlow(Math.min(limit, Math.max(buf.length * 2, 64 * 1024)));
       buf.copy(bigger, 0, 0, len);
+      bigger[len++] = probe[0]!;
       buf = bigger;
+      continue;
     }
     const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
     if (bytesRead === 0) break;
     len += bytesRead;
   }
   if (len > maxBytes) throw tooLarge(arg, maxBytes);
-  return buf.subarray(0, len);
+  return len === buf.length ? buf : buf.subarray(0, len);
 }
