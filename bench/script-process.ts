@@ -1,7 +1,7 @@
 // One built script (dist/encode_*.mjs) driven over pipes the way an
 // executable_pool drives it: chunk header N, N TabSeparated rows, read N answers.
 
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { escapeField } from '../src/protocol/tsv.ts';
@@ -16,12 +16,24 @@ export const LAUNCHER_ENV = {
   MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
 };
 
-/** The node flags install.sh's launcher adds on the CPU (none on a GPU). */
-export const LAUNCHER_CPU_NODE_FLAGS = ['--max-semi-space-size=4'];
-
 function onGpu(args: string[]): boolean {
   const at = args.lastIndexOf('--device');
   return at >= 0 && args[at + 1] !== 'cpu';
+}
+
+const TRANSFER_FLAG = '--harmony-rab-gsab-transfer';
+let transferFlag: string[] | undefined;
+
+/** install.sh's probe: the flag only where this Node has the method behind it. */
+function imageTransferFlag(): string[] {
+  const probe = 'process.exit(typeof ArrayBuffer.prototype.transfer === "function" ? 0 : 1)';
+  transferFlag ??= spawnSync(process.execPath, ['-e', probe]).status !== 0 && spawnSync(process.execPath, [TRANSFER_FLAG, '-e', probe]).status === 0 ? [TRANSFER_FLAG] : [];
+  return transferFlag;
+}
+
+/** The node flags install.sh's launcher gives `script` started with `args`. */
+export function launcherNodeFlags(script: string, args: string[]): string[] {
+  return [...(onGpu(args) ? [] : ['--max-semi-space-size=4']), ...(script === 'encode_image' ? imageTransferFlag() : [])];
 }
 
 /** A block exactly as ClickHouse frames it with send_chunk_header=1. */
@@ -49,8 +61,7 @@ export class ScriptProcess {
   private waiters: Array<{ rows: number; resolve: (at: number) => void; reject: (err: Error) => void }> = [];
 
   constructor(distDir: string, script: string, args: string[]) {
-    const flags = onGpu(args) ? [] : LAUNCHER_CPU_NODE_FLAGS;
-    this.child = spawn(process.execPath, [...flags, join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
+    this.child = spawn(process.execPath, [...launcherNodeFlags(script, args), join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child.stdin.on('error', () => {}); // the script may die before reading everything

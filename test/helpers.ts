@@ -21,10 +21,13 @@ export interface Run {
   stderr: string;
 }
 
+// The node flags this process got from vitest.config.ts, which are the launcher's (install.sh).
+const NODE_FLAGS = process.execArgv.filter((f) => f === '--harmony-rab-gsab-transfer');
+
 /** Runs a built script to completion with `input` on stdin (executable mode). */
 export function runScript(script: string, args: string[], input: Buffer | string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(DIST, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, join(DIST, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d) => out.push(d));

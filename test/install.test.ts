@@ -81,8 +81,13 @@ describe('install.sh', () => {
     expect(xml.match(/<type>executable<\/type>/g)).toHaveLength(4);
     expect(xml).not.toContain('--chunk-header');
     const launcher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_image'), 'utf8');
-    // On the CPU (as here) with a smaller young generation than V8's default.
-    expect(launcher).toContain(`exec ${process.execPath} --max-semi-space-size=4 ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
+    // On the CPU (as here) with a smaller young generation than V8's default; encode_image on
+    // Node 20 also with the flag behind ArrayBuffer.prototype.transfer (src/image/release.ts),
+    // which later versions have built in.
+    const transfer = Number(process.versions.node.split('.')[0]) < 21 ? ' --harmony-rab-gsab-transfer' : '';
+    expect(launcher).toContain(`exec ${process.execPath} --max-semi-space-size=4${transfer} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
+    const textLauncher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_text'), 'utf8');
+    expect(textLauncher).toContain(`exec ${process.execPath} --max-semi-space-size=4 ${first.scriptsDir}/clickhouse-clip/encode_text.mjs "$@"`);
     expect(launcher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
     expect(launcher).toMatch(/export UV_THREADPOOL_SIZE="\$\{UV_THREADPOOL_SIZE:-\d+\}"/);
 

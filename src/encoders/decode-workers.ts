@@ -4,6 +4,7 @@
 // same bytes as on the main thread (same code, same WASM).
 
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import { releaseNow } from '../image/release.ts';
 import { DEFAULT_DECODE_TIMEOUT_MS, SourceError, quote, withTimeout, type GuardedPreprocessOptions, type SourceErrorCode } from '../sources/index.ts';
 import { workerPool } from '../worker-pool.ts';
 
@@ -27,5 +28,6 @@ export function decodeWorkers(count: number, script: URL): Preprocess {
     const result = await withTimeout(run({ bytes, options }), (options.timeoutMs ?? DEFAULT_DECODE_TIMEOUT_MS) + 1_000, `${at}decoding`);
     if (!(result instanceof Float32Array)) throw new SourceError(result.reason, result.code);
     out.set(result.subarray(0, PIXELS_PER_IMAGE), offset);
+    releaseNow(result);
   };
 }

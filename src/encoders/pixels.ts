@@ -4,6 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import { releaseNow } from '../image/release.ts';
 import type { ImageOptions } from '../options.ts';
 import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
 import type { Preprocess } from './decode-workers.ts';
@@ -47,6 +48,10 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
         bytes ??= await read();
         const left = Math.max(1, options.timeoutMs - readMs);
         await preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
+        // Bytes read here (up to --max-bytes of PNG) are ours and done with. Not after a
+        // failure: a decode that timed out may still be reading them. Given bytes are part
+        // of the block and never freed here.
+        if (name !== undefined) releaseNow(bytes);
       });
       return null;
     } catch (err) {

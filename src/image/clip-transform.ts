@@ -12,6 +12,7 @@ import type { DecodedImage } from './decode.ts';
 import { layoutChannels } from './decode.ts';
 import { resizeBicubicI32, resizeBicubicU8, resizeNearestU8 } from './resample.ts';
 import type { Window } from './resample.ts';
+import { releaseNow } from './release.ts';
 import { toRgb } from './rgb.ts';
 
 export interface TransformOptions {
@@ -49,7 +50,9 @@ export function clipResizeCrop(img: DecodedImage, opts: TransformOptions = {}): 
     // Image.resize converts RGBA/LA to premultiplied RGBa/La, resizes, converts back; it
     // returns a plain copy (no premultiply round trip) when the size does not change.
     const pm = premultiplyRgba(img.data);
-    return unpremultiplyToRgb(resizeBicubicU8(pm, img.width, img.height, 4, w, h, win), out);
+    const resized = resizeBicubicU8(pm, img.width, img.height, 4, w, h, win);
+    releaseNow(pm);
+    return unpremultiplyToRgb(resized, out);
   } else {
     px = resizeBicubicU8(img.data, img.width, img.height, ch, w, h, win);
   }

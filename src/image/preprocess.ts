@@ -7,6 +7,7 @@ import type { TransformOptions } from './clip-transform.ts';
 import { decodeImage } from './decode.ts';
 import type { DecodeOptions } from './decode.ts';
 import { normalizeInto } from './normalize.ts';
+import { releaseNow } from './release.ts';
 
 export const CLIP_IMAGE_SIZE = 224;
 export const CLIP_IMAGE_VALUES = 3 * CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE;
@@ -16,7 +17,12 @@ export interface PreprocessOptions extends DecodeOptions, Omit<TransformOptions,
 /** The 224x224x3 uint8 crop (HWC) that ToTensor/Normalize turn into the tensor. */
 export async function clipPixels(input: Uint8Array, opts: PreprocessOptions = {}): Promise<Uint8Array> {
   const img = await decodeImage(input, opts);
-  return clipResizeCrop(img, { size: CLIP_IMAGE_SIZE, convertFirst: opts.convertFirst });
+  try {
+    return clipResizeCrop(img, { size: CLIP_IMAGE_SIZE, convertFirst: opts.convertFirst });
+  } finally {
+    // Nothing else holds the decoded pixels, and the crop never aliases them.
+    releaseNow(img.data);
+  }
 }
 
 /**

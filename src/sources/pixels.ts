@@ -9,6 +9,7 @@ import { ImageDecodeError } from '../image/errors.ts';
 import { PIL_MAX_PIXELS } from '../image/decode.ts';
 import { normalizeInto } from '../image/normalize.ts';
 import { CLIP_IMAGE_SIZE, PIXELS_PER_IMAGE, clipPixels } from '../image/preprocess.ts';
+import { releaseNow } from '../image/release.ts';
 import type { PreprocessOptions } from '../image/preprocess.ts';
 import { SourceError, quote } from './errors.ts';
 import { inspectImage } from './guard.ts';
@@ -61,5 +62,6 @@ export async function preprocessGuarded(
     throw e;
   }
   normalizeInto(crop, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
+  releaseNow(crop);
   return header;
 }
