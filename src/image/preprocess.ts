@@ -39,6 +39,7 @@ export async function preprocessImageInto(
   }
   const rgb = await clipPixels(input, opts);
   normalizeInto(rgb, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
+  releaseNow(rgb);
 }
 
 /** The normalized [3, 224, 224] float32 tensor of one image. */
