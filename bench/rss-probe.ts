@@ -16,7 +16,8 @@ const file = pickTowerFile(source, ort);
 const session = await ort.InferenceSession.create(file, {
   intraOpNumThreads: Number(threads),
   interOpNumThreads: 1,
-  ...(tower === 'text' ? { enableMemPattern: false } : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  enableMemPattern: false,
+  ...(tower === 'vision' && { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
 });
 if (tower === 'text') {
   const [n, width] = [rows, 77];
