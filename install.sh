@@ -212,22 +212,24 @@ fi
 # sharp decodes on libuv's thread pool, which Node sizes once at start (4 threads
 # unless UV_THREADPOOL_SIZE says otherwise): give it a thread per core.
 uv_threads=$(( cores > 4 ? cores : 4 ))
-# On the CPU, a young generation of 4 MB instead of V8's up to 16 MB: encode_text's main
-# heap otherwise grows to ~50 MB for 20 MB of live objects (bench: peak RSS -20 MB, 1.5x of
-# the weights -> 1.44x; same speed). A GPU process allocates far faster; it keeps the default.
-node_flags=
-[ "$device" != cpu ] || node_flags=" --max-semi-space-size=4"
+# On the CPU, a small young generation instead of V8's up to 16 MB: encode_text's main heap
+# otherwise grows to ~50 MB for 20 MB of live objects (bench: peak RSS -20 MB, 1.5x of the
+# weights -> 1.44x; same speed with 4 MB). encode_image's main thread keeps little alive
+# between photos: 1 MB there (bench: peak -13 MB against 4 MB, same speed). A GPU process
+# allocates far faster; it keeps the default.
+text_flags=
+image_flags=
+[ "$device" != cpu ] || { text_flags=" --max-semi-space-size=4"; image_flags=" --max-semi-space-size=1"; }
 # encode_image frees each decoded photo as soon as it is resized (src/image/release.ts) with
 # ES2024's ArrayBuffer.prototype.transfer; Node 20 has it behind a V8 flag (bench: peak RSS
 # lower by ~23 MB). Later versions have it built in, and may not know the flag.
-image_flags=
 has_transfer='process.exit(typeof ArrayBuffer.prototype.transfer === "function" ? 0 : 1)'
 if ! "$node_bin" -e "$has_transfer" 2>/dev/null && "$node_bin" --harmony-rab-gsab-transfer -e "$has_transfer" 2>/dev/null; then
-  image_flags=" --harmony-rab-gsab-transfer"
+  image_flags="$image_flags --harmony-rab-gsab-transfer"
 fi
 for fn in encode_text encode_image; do
-  flags=$node_flags
-  [ "$fn" != encode_image ] || flags="$flags$image_flags"
+  flags=$text_flags
+  [ "$fn" != encode_image ] || flags=$image_flags
   # The server may run under a PATH without this node: name it absolutely.
   # A fixed mmap threshold: glibc's malloc otherwise raises it as onnxruntime frees its
   # load buffers, the weights built after that land in a heap that never shrinks, and a

@@ -33,7 +33,8 @@ function imageTransferFlag(): string[] {
 
 /** The node flags install.sh's launcher gives `script` started with `args`. */
 export function launcherNodeFlags(script: string, args: string[]): string[] {
-  return [...(onGpu(args) ? [] : ['--max-semi-space-size=4']), ...(script === 'encode_image' ? imageTransferFlag() : [])];
+  const image = script === 'encode_image';
+  return [...(onGpu(args) ? [] : [`--max-semi-space-size=${image ? 1 : 4}`]), ...(image ? imageTransferFlag() : [])];
 }
 
 /** A block exactly as ClickHouse frames it with send_chunk_header=1. */

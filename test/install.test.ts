@@ -85,7 +85,7 @@ describe('install.sh', () => {
     // Node 20 also with the flag behind ArrayBuffer.prototype.transfer (src/image/release.ts),
     // which later versions have built in.
     const transfer = Number(process.versions.node.split('.')[0]) < 21 ? ' --harmony-rab-gsab-transfer' : '';
-    expect(launcher).toContain(`exec ${process.execPath} --max-semi-space-size=4${transfer} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
+    expect(launcher).toContain(`exec ${process.execPath} --max-semi-space-size=1${transfer} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
     const textLauncher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_text'), 'utf8');
     expect(textLauncher).toContain(`exec ${process.execPath} --max-semi-space-size=4 ${first.scriptsDir}/clickhouse-clip/encode_text.mjs "$@"`);
     expect(launcher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
