@@ -44,7 +44,7 @@ describe('not an image', () => {
 
   it('not bytes at all', async () => {
     const e = await errorOf(decodeImage('/tmp/cat.jpg' as unknown as Uint8Array));
-    expect(e.message).toMatch(/expected image bytes as a Buffer or Uint8Array, received string/);
+    expect(e.message).toMatch(/expected image bytes as a Buffer or Uint8Array, or an image file, received string/);
   });
 
   it('BMP (PIL reads it, the bundled libvips cannot)', async () => {

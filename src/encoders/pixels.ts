@@ -1,12 +1,14 @@
-// One row of encode_image -> its CLIP pixels: read the source under the installed
-// policy (or take the bytes as given), then decode and preprocess behind the
-// format, pixel and time guards. Fails with a reason, never throws for bad input.
+// One row of encode_image -> its CLIP pixels: open the source under the installed
+// policy (a local file is left to libvips to read, see openImageSource; a download or the
+// bytes given are decoded from memory), then decode and preprocess behind the format,
+// pixel and time guards. Fails with a reason, never throws for bad input.
 
 import { availableParallelism } from 'node:os';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import { releaseNow } from '../image/release.ts';
 import type { ImageOptions } from '../options.ts';
-import { SourceError, createLimiter, defaultPolicy, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
+import { SourceError, createLimiter, defaultPolicy, openImageSource, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
+import type { OpenImageFile } from '../sources/index.ts';
 import type { Preprocess } from './decode-workers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -14,8 +16,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 /** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
 export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
 
-/** `preprocess` runs the decode here (default) or on worker threads (decode-workers.ts). */
-export function pixelLoader(options: ImageOptions, preprocess: Preprocess = preprocessHere): PixelLoader {
+/** Decodes here, or on the worker threads of `workers` (decode-workers.ts). */
+export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelLoader {
   const policy = defaultPolicy({
     allowDirs: options.allowDirs,
     allowUrls: options.allowUrls,
@@ -24,15 +26,17 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
   });
   // Fetches may wait on the network in numbers; decodes are CPU and memory bound.
   const decoding = createLimiter(availableParallelism());
+  // Here libvips reads local files itself (openImageSource); workers are sent the bytes.
+  const readFile = workers ? readSource : openImageSource;
   return async (value, pixels, index) => {
     try {
-      let bytes: Buffer | undefined = value;
+      let bytes: Buffer | OpenImageFile | undefined = value;
       let name: string | undefined;
       // One budget per row: what reading used is gone for decoding (waiting for a slot is not).
       let readMs = 0;
       const read = async () => {
         const started = Date.now();
-        const got = await readSource(name!, policy);
+        const got = await readFile(name!, policy);
         readMs += Date.now() - started;
         return got;
       };
@@ -47,11 +51,14 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
       await decoding(async () => {
         bytes ??= await read();
         const left = Math.max(1, options.timeoutMs - readMs);
-        await preprocess(bytes, pixels, index * PIXELS_PER_IMAGE, { name, maxPixels: options.maxPixels, timeoutMs: left });
+        const limits = { name, maxPixels: options.maxPixels, timeoutMs: left };
+        // With workers, readFile is readSource: always bytes.
+        if (workers) await workers(bytes as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
+        else await preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, limits);
         // Bytes read here (up to --max-bytes of PNG) are ours and done with. Not after a
         // failure: a decode that timed out may still be reading them. Given bytes are part
         // of the block and never freed here.
-        if (name !== undefined) releaseNow(bytes);
+        if (name !== undefined && Buffer.isBuffer(bytes)) releaseNow(bytes);
       });
       return null;
     } catch (err) {
@@ -60,5 +67,3 @@ export function pixelLoader(options: ImageOptions, preprocess: Preprocess = prep
     }
   };
 }
-
-const preprocessHere: Preprocess = async (bytes, out, offset, options) => void (await preprocessGuarded(bytes, out, offset, options));

@@ -47,6 +47,29 @@ export function layoutChannels(layout: Layout): 1 | 3 | 4 {
   return layout === 'L' || layout === 'I' ? 1 : layout === 'RGB' ? 3 : 4;
 }
 
+/**
+ * An image libvips reads from a file itself, so its bytes never sit in memory whole (a
+ * 2400x1800 PNG is 11 MB, held for its whole decode otherwise). `head` holds the file's
+ * first bytes, which must contain every header the format's parser reads.
+ */
+export interface ImageFile {
+  path: string;
+  head: Uint8Array;
+  size: number;
+}
+
+/** Bytes, or a file libvips opens. */
+export type ImageInput = Uint8Array | ImageFile;
+
+/** What the header parsers read: all the bytes, or a file's first ones. */
+export function headOf(input: ImageInput): Uint8Array {
+  return input instanceof Uint8Array ? input : input.head;
+}
+
+function sizeOf(input: ImageInput): number {
+  return input instanceof Uint8Array ? input.length : input.size;
+}
+
 export interface DecodeOptions {
   /** Label used in error messages (file name, row id). */
   name?: string;
@@ -109,17 +132,17 @@ interface Raw {
 }
 
 async function runSharp(
-  input: Uint8Array, format: string, opts: DecodeOptions, header: string,
+  input: ImageInput, format: string, opts: DecodeOptions, header: string,
   configure: (s: Sharp) => Sharp, depth?: 'ushort',
 ): Promise<Raw> {
   try {
-    const s = configure((await sharp())(input, baseOptions(opts)));
+    const s = configure((await sharp())(input instanceof Uint8Array ? input : input.path, baseOptions(opts)));
     const { data, info } = await (depth ? s.raw({ depth }) : s.raw()).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new ImageDecodeError(
-      `cannot decode ${FORMAT_NAMES[format]} image (${header}${input.length} bytes): ${msg.trim()}`,
+      `cannot decode ${FORMAT_NAMES[format]} image (${header}${sizeOf(input)} bytes): ${msg.trim()}`,
       format,
       opts.name,
       { cause: e },
@@ -161,8 +184,8 @@ function checkChannels(raw: Raw, allowed: number[], format: string, what: string
   }
 }
 
-async function decodeJpeg(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
-  const h = parseJpegHeader(input, opts.name);
+async function decodeJpeg(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
+  const h = parseJpegHeader(headOf(input), opts.name);
   const hdr = `${h.width}x${h.height}, ${h.components} components, `;
   if (h.components === 1) {
     const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'));
@@ -183,8 +206,8 @@ async function decodeJpeg(input: Uint8Array, opts: DecodeOptions): Promise<Decod
   return { format: 'jpeg', pilMode: 'RGB', width: raw.width, height: raw.height, layout: 'RGB', data: u8(raw) };
 }
 
-async function decodePng(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
-  const h = parsePngHeader(input, opts.name);
+async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
+  const h = parsePngHeader(headOf(input), opts.name);
   const hdr = `${h.width}x${h.height}, colour type ${h.colorType}, ${h.bitDepth}-bit, `;
   const gray = h.colorType === 0 || h.colorType === 4;
   if (h.bitDepth === 16) {
@@ -290,20 +313,20 @@ async function decodeGif(input: Uint8Array, opts: DecodeOptions): Promise<Decode
   return { format: 'gif', pilMode: f.mode, width, height, layout: 'RGB', data };
 }
 
-async function decodeWebp(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
+async function decodeWebp(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
   const raw = await runSharp(input, 'webp', opts, '', (s) => s);
   checkChannels(raw, [3, 4], 'webp', 'a', opts);
   const base = { format: 'webp' as const, width: raw.width, height: raw.height, data: u8(raw) };
   return raw.channels === 4 ? { ...base, pilMode: 'RGBA', layout: 'RGBA' } : { ...base, pilMode: 'RGB', layout: 'RGB' };
 }
 
-async function decodeTiff(input: Uint8Array, opts: DecodeOptions): Promise<DecodedImage> {
+async function decodeTiff(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
   let m: Metadata;
   try {
-    m = await (await sharp())(input, baseOptions(opts)).metadata();
+    m = await (await sharp())(input instanceof Uint8Array ? input : input.path, baseOptions(opts)).metadata();
   } catch (e) {
     throw new ImageDecodeError(
-      `cannot decode TIFF image (${input.length} bytes): ${e instanceof Error ? e.message : String(e)}`,
+      `cannot decode TIFF image (${sizeOf(input)} bytes): ${e instanceof Error ? e.message : String(e)}`,
       'tiff', opts.name, { cause: e },
     );
   }
@@ -341,6 +364,11 @@ async function decodeTiff(input: Uint8Array, opts: DecodeOptions): Promise<Decod
   return { ...base, ...dims, pilMode: 'RGB', layout: 'RGB', data: u8(raw) };
 }
 
+function isImageFile(x: unknown): x is ImageFile {
+  const f = x as ImageFile | null;
+  return typeof f === 'object' && f !== null && typeof f.path === 'string' && f.head instanceof Uint8Array && typeof f.size === 'number';
+}
+
 function dropExtra(raw: Raw, keep: number): Uint8Array {
   const d = u8(raw);
   const n = raw.width * raw.height;
@@ -350,23 +378,25 @@ function dropExtra(raw: Raw, keep: number): Uint8Array {
 }
 
 /**
- * Decodes image bytes into the pixels and mode PIL's `Image.open` would produce (first
- * frame, full resolution, EXIF orientation not applied, ICC profile ignored).
+ * Decodes an image into the pixels and mode PIL's `Image.open` would produce (first frame,
+ * full resolution, EXIF orientation not applied, ICC profile ignored).
  */
-export async function decodeImage(input: Uint8Array, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  if (!(input instanceof Uint8Array)) {
+export async function decodeImage(input: ImageInput, opts: DecodeOptions = {}): Promise<DecodedImage> {
+  if (!(input instanceof Uint8Array || isImageFile(input))) {
     throw new ImageDecodeError(
-      `expected image bytes as a Buffer or Uint8Array, received ${input === null ? 'null' : typeof input}`,
+      `expected image bytes as a Buffer or Uint8Array, or an image file, received ${input === null ? 'null' : typeof input}`,
       'unknown', opts.name,
     );
   }
-  const format = sniffFormat(input);
+  const format = sniffFormat(headOf(input));
   switch (format) {
     case 'jpeg':
       return decodeJpeg(input, opts);
     case 'png':
       return decodePng(input, opts);
     case 'gif':
+      // The first frame's palette and descriptor can lie anywhere past the head.
+      if (!(input instanceof Uint8Array)) throw new ImageDecodeError('a GIF must be decoded from its bytes, not a file', 'gif', opts.name);
       return decodeGif(input, opts);
     case 'webp':
       return decodeWebp(input, opts);
@@ -379,7 +409,7 @@ export async function decodeImage(input: Uint8Array, opts: DecodeOptions = {}): 
       );
     default:
       throw new ImageDecodeError(
-        `not a recognised image: expected JPEG, PNG, GIF, WebP or TIFF bytes, received ${describeBytes(input)}`,
+        `not a recognised image: expected JPEG, PNG, GIF, WebP or TIFF bytes, received ${describeBytes(headOf(input), sizeOf(input))}`,
         'unknown', opts.name,
       );
   }

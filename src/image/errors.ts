@@ -16,11 +16,14 @@ export class ImageDecodeError extends Error {
   }
 }
 
-/** A short, printable description of the first bytes, for "what was received" in messages. */
-export function describeBytes(input: Uint8Array): string {
-  if (input.length === 0) return 'an empty buffer (0 bytes)';
+/**
+ * A short, printable description of the first bytes, for "what was received" in messages;
+ * `size` where `input` is only the start of a file.
+ */
+export function describeBytes(input: Uint8Array, size = input.length): string {
+  if (size === 0) return 'an empty buffer (0 bytes)';
   const head = input.subarray(0, 8);
   const hex = Array.from(head, (b) => b.toString(16).padStart(2, '0')).join(' ');
   const ascii = Array.from(head, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
-  return `${input.length} bytes starting with ${hex} ("${ascii}")`;
+  return `${size} bytes starting with ${hex} ("${ascii}")`;
 }

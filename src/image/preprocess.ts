@@ -5,7 +5,7 @@
 import { clipResizeCrop } from './clip-transform.ts';
 import type { TransformOptions } from './clip-transform.ts';
 import { decodeImage } from './decode.ts';
-import type { DecodeOptions } from './decode.ts';
+import type { DecodeOptions, ImageInput } from './decode.ts';
 import { normalizeInto } from './normalize.ts';
 import { releaseNow } from './release.ts';
 
@@ -15,7 +15,7 @@ export const CLIP_IMAGE_VALUES = 3 * CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE;
 export interface PreprocessOptions extends DecodeOptions, Omit<TransformOptions, 'size'> {}
 
 /** The 224x224x3 uint8 crop (HWC) that ToTensor/Normalize turn into the tensor. */
-export async function clipPixels(input: Uint8Array, opts: PreprocessOptions = {}): Promise<Uint8Array> {
+export async function clipPixels(input: ImageInput, opts: PreprocessOptions = {}): Promise<Uint8Array> {
   const img = await decodeImage(input, opts);
   try {
     return clipResizeCrop(img, { size: CLIP_IMAGE_SIZE, convertFirst: opts.convertFirst });
@@ -30,7 +30,7 @@ export async function clipPixels(input: Uint8Array, opts: PreprocessOptions = {}
  * (e.g. `i * CLIP_IMAGE_VALUES` of a [B, 3, 224, 224] batch buffer).
  */
 export async function preprocessImageInto(
-  input: Uint8Array, out: Float32Array, offset: number, opts: PreprocessOptions = {},
+  input: ImageInput, out: Float32Array, offset: number, opts: PreprocessOptions = {},
 ): Promise<void> {
   if (!(offset >= 0 && offset + CLIP_IMAGE_VALUES <= out.length)) {
     throw new RangeError(
@@ -43,7 +43,7 @@ export async function preprocessImageInto(
 }
 
 /** The normalized [3, 224, 224] float32 tensor of one image. */
-export async function preprocessImage(input: Uint8Array, opts: PreprocessOptions = {}): Promise<Float32Array> {
+export async function preprocessImage(input: ImageInput, opts: PreprocessOptions = {}): Promise<Float32Array> {
   const out = new Float32Array(CLIP_IMAGE_VALUES);
   await preprocessImageInto(input, out, 0, opts);
   return out;

@@ -15,6 +15,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError, formatBytes, quote } from './errors.ts';
+import type { ImageFile } from '../image/decode.ts';
 import type { SourcePolicy } from './policy.ts';
 
 const OPEN_FLAGS =
@@ -127,6 +128,56 @@ function fsError(arg: string, e: unknown): SourceError {
  * `arg` is the argument as typed, for messages.
  */
 export async function readFileSource(arg: string, path: string, policy: SourcePolicy): Promise<Buffer> {
+  const { real, dirs } = await checkFileSource(arg, path, policy);
+  return readVerifiedFile(arg, real, dirs, policy);
+}
+
+/**
+ * A verified regular file held open, that libvips reads itself through /proc/self/fd/N: that
+ * name opens this descriptor's file, whatever happens to the path meanwhile, so the checks
+ * made on the descriptor still hold. (A file rewritten in place can still change its
+ * content; the decoder's own pixel limit holds then, not the header check made on `head`.)
+ */
+export interface OpenImageFile extends ImageFile {
+  /** The whole file (at most maxBytes), for a decoder that needs the bytes. */
+  readAll(): Promise<Buffer>;
+  /** Not before libvips is done: a closed descriptor's number goes to the next file opened. */
+  close(): Promise<void>;
+}
+
+/**
+ * Like readFileSource, but a file larger than `headBytes` is left open and only its first
+ * `headBytes` are read (see OpenImageFile). Where the descriptor cannot be named through
+ * /proc (not Linux, /proc not mounted), the file is read whole, as readFileSource does.
+ */
+export async function openFileSource(arg: string, path: string, policy: SourcePolicy, headBytes: number): Promise<Buffer | OpenImageFile> {
+  const { real, dirs } = await checkFileSource(arg, path, policy);
+  const { fh, st, procPath } = await openVerified(arg, real, dirs, policy);
+  let open = false;
+  try {
+    if (procPath === null || st.size <= headBytes) return await readAtMost(fh, st.size, policy.maxBytes, arg);
+    // Read at offset 0, which leaves the descriptor's position where readAll starts.
+    const head = Buffer.allocUnsafeSlow(headBytes);
+    const { bytesRead } = await fh.read(head, 0, headBytes, 0);
+    open = true;
+    return {
+      path: procPath,
+      head: head.subarray(0, bytesRead),
+      size: st.size,
+      readAll: () => readAtMost(fh, st.size, policy.maxBytes, arg).catch((e: unknown) => {
+        throw e instanceof SourceError ? e : fsError(arg, e);
+      }),
+      close: () => fh.close().catch(() => undefined),
+    };
+  } catch (e) {
+    throw e instanceof SourceError ? e : fsError(arg, e);
+  } finally {
+    if (!open) await fh.close().catch(() => undefined);
+  }
+}
+
+/** The path resolved and checked to be inside the allowed directories, a regular file within the size limit. */
+async function checkFileSource(arg: string, path: string, policy: SourcePolicy): Promise<{ real: string; dirs: string[] }> {
   if (policy.allowDirs.length === 0) {
     throw new SourceError('local files are not allowed: no allowed directories are configured', 'not-allowed');
   }
@@ -164,7 +215,7 @@ export async function readFileSource(arg: string, path: string, policy: SourcePo
   }
   if (!st.isFile()) throw new SourceError(`${quote(arg)} is not a regular file (it is ${describeType(st)})`, 'not-regular');
   if (st.size > policy.maxBytes) throw tooLarge(arg, policy.maxBytes, st.size);
-  return readVerifiedFile(arg, real, dirs, policy);
+  return { real, dirs };
 }
 
 function tooLarge(arg: string, maxBytes: number, size?: number): SourceError {
@@ -173,13 +224,15 @@ function tooLarge(arg: string, maxBytes: number, size?: number): SourceError {
 }
 
 /**
- * Where an open descriptor really is. Linux tells us through /proc; elsewhere the best we can
- * do is to re-resolve the path and check that it still names the same inode.
+ * Where an open descriptor really is, and the /proc name that opens it (null where there is
+ * none). Linux tells us through /proc; elsewhere the best we can do is to re-resolve the path
+ * and check that it still names the same inode.
  */
-async function descriptorPath(fh: FileHandle, real: string, st: Stats): Promise<string | null> {
+async function descriptorPath(fh: FileHandle, real: string, st: Stats): Promise<{ at: string; procPath: string | null } | null> {
   if (process.platform === 'linux') {
+    const procPath = `/proc/self/fd/${fh.fd}`;
     try {
-      return await fsp.readlink(`/proc/self/fd/${fh.fd}`);
+      return { at: await fsp.readlink(procPath), procPath };
     } catch {
       // /proc not mounted (some containers): fall through.
     }
@@ -187,7 +240,7 @@ async function descriptorPath(fh: FileHandle, real: string, st: Stats): Promise<
   try {
     const again = await fsp.realpath(real);
     const now = await fsp.stat(again);
-    return now.dev === st.dev && now.ino === st.ino ? again : null;
+    return now.dev === st.dev && now.ino === st.ino ? { at: again, procPath: null } : null;
   } catch {
     return null;
   }
@@ -201,6 +254,21 @@ async function descriptorPath(fh: FileHandle, real: string, st: Stats): Promise<
 export async function readVerifiedFile(
   arg: string, real: string, dirs: readonly string[], policy: Pick<SourcePolicy, 'allowDirs' | 'maxBytes'>,
 ): Promise<Buffer> {
+  const { fh, st } = await openVerified(arg, real, dirs, policy);
+  try {
+    return await readAtMost(fh, st.size, policy.maxBytes, arg);
+  } catch (e) {
+    // read failures (EIO on a bad disk, say) are this row's failure, not a crash.
+    throw e instanceof SourceError ? e : fsError(arg, e);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
+
+/** Opens `real` and re-checks everything on the descriptor; closes it again on failure. */
+async function openVerified(
+  arg: string, real: string, dirs: readonly string[], policy: Pick<SourcePolicy, 'allowDirs' | 'maxBytes'>,
+): Promise<{ fh: FileHandle; st: Stats; procPath: string | null }> {
   let fh: FileHandle;
   try {
     fh = await fsp.open(real, OPEN_FLAGS);
@@ -214,15 +282,14 @@ export async function readVerifiedFile(
     const st = await fh.stat();
     if (!st.isFile()) throw new SourceError(`${quote(arg)} is not a regular file (it is ${describeType(st)})`, 'not-regular');
     if (st.size > policy.maxBytes) throw tooLarge(arg, policy.maxBytes, st.size);
-    const at = await descriptorPath(fh, real, st);
-    if (at === null) throw new SourceError(`${quote(arg)} changed while being read`, 'changed');
-    if (!isInsideAny(at, dirs)) throw outsideError(arg, policy.allowDirs, 'resolves');
-    return await readAtMost(fh, st.size, policy.maxBytes, arg);
+    const where = await descriptorPath(fh, real, st);
+    if (where === null) throw new SourceError(`${quote(arg)} changed while being read`, 'changed');
+    if (!isInsideAny(where.at, dirs)) throw outsideError(arg, policy.allowDirs, 'resolves');
+    return { fh, st, procPath: where.procPath };
   } catch (e) {
-    // fstat/read failures (EIO on a bad disk, say) are this row's failure, not a crash.
-    throw e instanceof SourceError ? e : fsError(arg, e);
-  } finally {
     await fh.close().catch(() => undefined);
+    // fstat failures (EIO on a bad disk, say) are this row's failure, not a crash.
+    throw e instanceof SourceError ? e : fsError(arg, e);
   }
 }
 

@@ -175,6 +175,21 @@ function headerDims(format: AcceptedFormat, b: Uint8Array): Dims {
 }
 
 /**
+ * Whether these first bytes of a file are all the header checks and the decoder's parsers
+ * read, so the rest can be left to libvips: not for GIF, and not where a header runs past
+ * them. Bytes the guard will refuse anyway count as enough.
+ */
+export function headerInside(head: Uint8Array): boolean {
+  if (sniffFormat(head) === 'gif') return false;
+  try {
+    inspectImage(head, { maxPixels: Number.POSITIVE_INFINITY });
+    return true;
+  } catch (e) {
+    return !(e instanceof SourceError && e.code === 'decode');
+  }
+}
+
+/**
  * Accepts or refuses image bytes before any decoder sees them: the format by magic bytes,
  * then the declared width * height against `maxPixels`. Returns the header it read; throws
  * SourceError with code 'format', 'decode' (unreadable header) or 'too-many-pixels'.

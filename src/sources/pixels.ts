@@ -6,7 +6,7 @@
  * slot that the batch has since reused or handed to the model.
  */
 import { ImageDecodeError } from '../image/errors.ts';
-import { PIL_MAX_PIXELS } from '../image/decode.ts';
+import { PIL_MAX_PIXELS, headOf } from '../image/decode.ts';
 import { normalizeInto } from '../image/normalize.ts';
 import { CLIP_IMAGE_SIZE, PIXELS_PER_IMAGE, clipPixels } from '../image/preprocess.ts';
 import { releaseNow } from '../image/release.ts';
@@ -14,6 +14,7 @@ import type { PreprocessOptions } from '../image/preprocess.ts';
 import { SourceError, quote } from './errors.ts';
 import { inspectImage } from './guard.ts';
 import type { ImageHeader } from './guard.ts';
+import type { OpenImageFile } from './file.ts';
 import { withTimeout } from './timeout.ts';
 
 export const DEFAULT_DECODE_TIMEOUT_MS = 30_000;
@@ -37,31 +38,40 @@ export interface GuardedPreprocessOptions extends Partial<ImageLimits> {
 }
 
 /**
- * Writes the normalized [3, 224, 224] tensor of `bytes` into `out` at `offset`, or throws a
+ * Writes the normalized [3, 224, 224] tensor of `input` into `out` at `offset`, or throws a
  * SourceError ('format', 'too-many-pixels', 'decode' or 'timeout') and leaves `out` alone.
+ * An open file is closed here once nothing reads it any more.
  */
 export async function preprocessGuarded(
-  bytes: Uint8Array, out: Float32Array, offset: number, options: GuardedPreprocessOptions = {},
+  input: Uint8Array | OpenImageFile, out: Float32Array, offset: number, options: GuardedPreprocessOptions = {},
 ): Promise<ImageHeader> {
-  const { maxPixels, timeoutMs } = defaultImageLimits({
-    ...(options.maxPixels !== undefined && { maxPixels: options.maxPixels }),
-    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-  });
-  if (!(offset >= 0 && offset + PIXELS_PER_IMAGE <= out.length)) {
-    throw new RangeError(`preprocessGuarded: output of length ${out.length} cannot hold ${PIXELS_PER_IMAGE} values at offset ${offset}`);
-  }
-  const header = inspectImage(bytes, { maxPixels, ...(options.name !== undefined && { name: options.name }) });
-  const at = options.name === undefined ? '' : `${quote(options.name)}: `;
-  let crop: Uint8Array;
+  let work: Promise<Uint8Array> | undefined;
   try {
-    crop = await withTimeout(clipPixels(bytes, { ...options.preprocess, maxPixels }), timeoutMs, `${at}decoding`);
-  } catch (e) {
-    if (e instanceof SourceError) throw e;
-    // libvips can report several lines; the row's reason must stay on one.
-    if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message.replace(/\s*\n\s*/g, '; ')}`, 'decode', { cause: e });
-    throw e;
+    const { maxPixels, timeoutMs } = defaultImageLimits({
+      ...(options.maxPixels !== undefined && { maxPixels: options.maxPixels }),
+      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    });
+    if (!(offset >= 0 && offset + PIXELS_PER_IMAGE <= out.length)) {
+      throw new RangeError(`preprocessGuarded: output of length ${out.length} cannot hold ${PIXELS_PER_IMAGE} values at offset ${offset}`);
+    }
+    const header = inspectImage(headOf(input), { maxPixels, ...(options.name !== undefined && { name: options.name }) });
+    const at = options.name === undefined ? '' : `${quote(options.name)}: `;
+    let crop: Uint8Array;
+    try {
+      work = clipPixels(input, { ...options.preprocess, maxPixels });
+      crop = await withTimeout(work, timeoutMs, `${at}decoding`);
+    } catch (e) {
+      if (e instanceof SourceError) throw e;
+      // libvips can report several lines; the row's reason must stay on one.
+      if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message.replace(/\s*\n\s*/g, '; ')}`, 'decode', { cause: e });
+      throw e;
+    }
+    normalizeInto(crop, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
+    releaseNow(crop);
+    return header;
+  } finally {
+    // Not before the decode has settled, even after a timeout: libvips may not have opened
+    // the file yet, and the descriptor's number, once closed, soon names another file.
+    if (!(input instanceof Uint8Array)) void (work ?? Promise.resolve()).then(input.close, input.close);
   }
-  normalizeInto(crop, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
-  releaseNow(crop);
-  return header;
 }

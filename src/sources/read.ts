@@ -5,7 +5,9 @@
  * know what to do with it.
  */
 import { SourceError, quote } from './errors.ts';
-import { fileUrlToPath, readFileSource } from './file.ts';
+import { fileUrlToPath, openFileSource, readFileSource } from './file.ts';
+import type { OpenImageFile } from './file.ts';
+import { headerInside } from './guard.ts';
 import { readHttpSource } from './http.ts';
 import { mapLimit } from './limit.ts';
 import { DEFAULT_CONCURRENCY } from './policy.ts';
@@ -35,6 +37,30 @@ export async function readSource(arg: string, policy: SourcePolicy): Promise<Buf
   if (sourceKind(arg) === 'http') return readHttpSource(arg, policy);
   const path = SCHEME.test(arg) ? fileUrlToPath(arg) : arg;
   return readFileSource(arg, path, policy);
+}
+
+/**
+ * First bytes read of a file that libvips then reads itself: enough for the headers of
+ * nearly every photo (an EXIF block is at most 64 KiB), and files this small are read whole.
+ */
+export const IMAGE_HEAD_BYTES = 128 * 1024;
+
+/**
+ * Like readSource, but a local file whose headers lie within its first IMAGE_HEAD_BYTES is
+ * left open for libvips to read (OpenImageFile; whoever decodes it closes it), so its bytes
+ * never sit in memory whole. Downloads, small files, GIFs (their first frame can lie anywhere)
+ * and files whose headers reach further are read whole.
+ */
+export async function openImageSource(arg: string, policy: SourcePolicy): Promise<Buffer | OpenImageFile> {
+  if (sourceKind(arg) === 'http') return readHttpSource(arg, policy);
+  const path = SCHEME.test(arg) ? fileUrlToPath(arg) : arg;
+  const opened = await openFileSource(arg, path, policy, IMAGE_HEAD_BYTES);
+  if (Buffer.isBuffer(opened) || headerInside(opened.head)) return opened;
+  try {
+    return await opened.readAll();
+  } finally {
+    await opened.close();
+  }
 }
 
 export interface ReadSourcesOptions {
