@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { preprocessImage } from '../src/image/preprocess.ts';
 import { PIXELS_PER_IMAGE } from '../src/image/preprocess.ts';
 import { SourceError } from '../src/sources/errors.ts';
-import { inspectImage } from '../src/sources/guard.ts';
+import { declaredPixels, inspectImage } from '../src/sources/guard.ts';
 import { preprocessGuarded } from '../src/sources/pixels.ts';
 import { fixtureBytes } from './fixtures/images/fixtures.ts';
 
@@ -210,4 +210,13 @@ describe('guarded decode', () => {
     await new Promise((r) => setTimeout(r, 1500)); // let the abandoned decode finish
     expect(out.every((v) => v === 0)).toBe(true);
   }, 10000);
+});
+
+describe('declaredPixels (what a decode will hold, for the decode budget)', () => {
+  it('is width * height from the header alone, 0 where the guard refuses', () => {
+    expect(declaredPixels(fixtureBytes('jpeg_1000x600.jpg').subarray(0, 4096))).toBe(1000 * 600);
+    expect(declaredPixels(fixtureBytes('png_rgb.png').subarray(0, 64))).toBe(inspectImage(fixtureBytes('png_rgb.png')).width * inspectImage(fixtureBytes('png_rgb.png')).height);
+    expect(declaredPixels(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>'))).toBe(0);
+    expect(declaredPixels(fixtureBytes('jpeg_1000x600.jpg').subarray(0, 10))).toBe(0);
+  });
 });

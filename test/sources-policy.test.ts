@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalIp, classifyAddress, parseIp, refuseAddress } from '../src/sources/address.ts';
 import { SourceError, formatBytes, quote } from '../src/sources/errors.ts';
-import { mapLimit } from '../src/sources/limit.ts';
+import { createBudget, mapLimit } from '../src/sources/limit.ts';
 import { DEFAULT_MAX_BYTES, defaultPolicy, validatePolicy } from '../src/sources/policy.ts';
 import { readSource, sourceKind } from '../src/sources/read.ts';
 import { matchesPrefix, parseUrlPrefix } from '../src/sources/url-prefix.ts';
@@ -222,5 +222,50 @@ describe('mapLimit', () => {
   it('handles an empty list and refuses a bad limit', async () => {
     expect(await mapLimit([], 4, async () => 1)).toEqual([]);
     await expect(mapLimit([1], 0, async () => 1)).rejects.toThrow(/expected a concurrency limit >= 1 but received 0/);
+  });
+});
+
+describe('createBudget', () => {
+  const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('runs side by side only what fits, a cost above the whole budget alone, in turn', async () => {
+    const budget = createBudget(10);
+    let used = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const job = (name: string, cost: number, ms: number) => budget(cost, async () => {
+      order.push(name);
+      used += cost;
+      peak = Math.max(peak, used);
+      await tick(ms);
+      used -= cost;
+      return name;
+    });
+    // a and b fit together; c (8) waits for both; d (25) is larger than the budget and runs
+    // alone; e is small but waits its turn behind d.
+    const results = await Promise.all([job('a', 4, 20), job('b', 6, 30), job('c', 8, 10), job('d', 25, 10), job('e', 1, 5)]);
+    expect(results).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(order).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(peak).toBe(25);
+    expect(used).toBe(0);
+  });
+
+  it('a failure releases its share', async () => {
+    const budget = createBudget(5);
+    await expect(budget(5, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    let ran = false;
+    await budget(5, async () => { ran = true; });
+    expect(ran).toBe(true);
+  });
+
+  it('lets in at once all that fit when a share is freed', async () => {
+    const budget = createBudget(10);
+    const events: string[] = [];
+    await Promise.all([
+      budget(6, async () => { await tick(30); events.push('first done'); }),
+      budget(6, async () => { events.push('second starts'); await tick(30); events.push('second done'); }),
+      budget(4, async () => { events.push('third starts'); }),
+    ]);
+    expect(events).toEqual(['first done', 'second starts', 'third starts', 'second done']);
   });
 });

@@ -4,14 +4,21 @@
 // pixel and time guards. Fails with a reason, never throws for bad input.
 
 import { availableParallelism } from 'node:os';
+import { headOf } from '../image/decode.ts';
 import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
 import { releaseNow } from '../image/release.ts';
 import type { ImageOptions } from '../options.ts';
-import { SourceError, createLimiter, defaultPolicy, openImageSource, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
+import { SourceError, createBudget, createLimiter, declaredPixels, defaultPolicy, openImageSource, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
 import type { OpenImageFile } from '../sources/index.ts';
 import type { Preprocess } from './decode-workers.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
+
+// Decoded pixels in flight per core, counted from the headers (3 bytes a pixel) plus the
+// bytes held: two large photos decoding side by side made encode_image's peak (2400x1800 is
+// 13 MB of pixels). A photo larger than the whole budget decodes alone. (2 cores: 4 photos
+// per run, -5 to -10 MB peak, speed within noise.)
+const DECODE_BUDGET_PER_CORE = 8 << 20;
 
 /** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
 export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
@@ -26,6 +33,8 @@ export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelL
   });
   // Fetches may wait on the network in numbers; decodes are CPU and memory bound.
   const decoding = createLimiter(availableParallelism());
+  // Decode workers feed a GPU, whose speed is the point there, not this process's memory.
+  const pixelBudget = createBudget(workers ? Number.POSITIVE_INFINITY : availableParallelism() * DECODE_BUDGET_PER_CORE);
   // Here libvips reads local files itself (openImageSource); workers are sent the bytes.
   const readFile = workers ? readSource : openImageSource;
   return async (value, pixels, index) => {
@@ -52,9 +61,12 @@ export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelL
         bytes ??= await read();
         const left = Math.max(1, options.timeoutMs - readMs);
         const limits = { name, maxPixels: options.maxPixels, timeoutMs: left };
-        // With workers, readFile is readSource: always bytes.
-        if (workers) await workers(bytes as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
-        else await preprocessGuarded(bytes, pixels, index * PIXELS_PER_IMAGE, limits);
+        const held = Buffer.isBuffer(bytes) ? bytes.length : 0;
+        await pixelBudget(declaredPixels(headOf(bytes)) * 3 + held, async () => {
+          // With workers, readFile is readSource: always bytes.
+          if (workers) await workers(bytes as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
+          else await preprocessGuarded(bytes!, pixels, index * PIXELS_PER_IMAGE, limits);
+        });
         // Bytes read here (up to --max-bytes of PNG) are ours and done with. Not after a
         // failure: a decode that timed out may still be reading them. Given bytes are part
         // of the block and never freed here.

@@ -189,6 +189,17 @@ export function headerInside(head: Uint8Array): boolean {
   }
 }
 
+/** width * height as the header declares it, or 0 where the guard will refuse the image. */
+export function declaredPixels(head: Uint8Array): number {
+  try {
+    const { width, height } = inspectImage(head, { maxPixels: Number.POSITIVE_INFINITY });
+    return width * height;
+  } catch (e) {
+    if (e instanceof SourceError) return 0;
+    throw e;
+  }
+}
+
 /**
  * Accepts or refuses image bytes before any decoder sees them: the format by magic bytes,
  * then the declared width * height against `maxPixels`. Returns the header it read; throws

@@ -54,3 +54,37 @@ export function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T
     }
   };
 }
+
+/**
+ * A shared budget of some resource (bytes of decoded pixels): `run(cost, fn)` runs fn once
+ * the costs of those running plus `cost` fit in `capacity`, or when nothing else runs (so a
+ * cost larger than the whole budget runs alone rather than never).
+ */
+export function createBudget(capacity: number): <T>(cost: number, fn: () => Promise<T>) => Promise<T> {
+  let used = 0;
+  let running = 0;
+  const waiting: Array<{ cost: number; start: () => void }> = [];
+  const fits = (cost: number) => running === 0 || used + cost <= capacity;
+  return async <T>(cost: number, fn: () => Promise<T>): Promise<T> => {
+    // In turn: a large cost is not passed over for ever by small ones.
+    if (waiting.length > 0 || !fits(cost)) {
+      // The one that lets it in counts it in.
+      await new Promise<void>((start) => waiting.push({ cost, start }));
+    } else {
+      used += cost;
+      running++;
+    }
+    try {
+      return await fn();
+    } finally {
+      used -= cost;
+      running--;
+      while (waiting.length > 0 && fits(waiting[0]!.cost)) {
+        const next = waiting.shift()!;
+        used += next.cost;
+        running++;
+        next.start();
+      }
+    }
+  };
+}
