@@ -92,6 +92,18 @@ describe.skipIf(process.platform !== 'linux')('image files read by libvips', () 
     renameSync(secret, join(root, 'outside', 'moved.png'));
   });
 
+  it('a file rewritten after its head was checked still meets only the accepted decoders', async () => {
+    const path = join(allowed, 'rewritten.jpg');
+    writeFileSync(path, fixtureBytes('jpeg_1000x600.jpg'));
+    const file = await opened(path, 1024);
+    // In place, the same inode: what the descriptor names now is an SVG.
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="red"/></svg>';
+    writeFileSync(path, svg.padEnd(4096, ' '));
+    const e = await errorOf(preprocessGuarded(file, new Float32Array(PIXELS_PER_IMAGE), 0, { name: 'rewritten.jpg' }));
+    expect(e.code).toBe('decode');
+    expect(e.message).toMatch(/^'rewritten.jpg': cannot decode JPEG image .*unsupported image format/);
+  });
+
   it('refuses what readSource refuses, before anything is opened', async () => {
     symlinkSync(join(root, 'outside'), join(allowed, 'escape'));
     writeFileSync(join(root, 'outside', 'big.jpg'), fixtureBytes('jpeg_huge_4000x3000.jpg'));

@@ -94,6 +94,11 @@ function sharp(): Promise<SharpModule> {
     // repeat of the same call; every row here is new bytes, so that memory only ever held
     // leftovers (bench: encode_image peaked ~15 MB lower without it, same speed).
     s.cache(false);
+    // Only the loaders of the formats the guard lets through. libvips picks a loader by
+    // content, and a file it reads itself (ImageFile) can be rewritten after the guard read
+    // its head: into an SVG, say, which could pull in other files.
+    s.block({ operation: ['VipsForeignLoad'] });
+    s.unblock({ operation: ['VipsForeignLoadJpeg', 'VipsForeignLoadPng', 'VipsForeignLoadNsgif', 'VipsForeignLoadWebp', 'VipsForeignLoadTiff'] });
     return s;
   });
   return loaded;
