@@ -58,19 +58,19 @@ export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelL
         return `the image is ${value.length} bytes, more than the ${options.maxBytes} allowed (--max-bytes)`;
       }
       await decoding(async () => {
-        bytes ??= await read();
+        const input = bytes ?? (await read());
         const left = Math.max(1, options.timeoutMs - readMs);
         const limits = { name, maxPixels: options.maxPixels, timeoutMs: left };
-        const held = Buffer.isBuffer(bytes) ? bytes.length : 0;
-        await pixelBudget(declaredPixels(headOf(bytes)) * 3 + held, async () => {
+        const held = Buffer.isBuffer(input) ? input.length : 0;
+        await pixelBudget(declaredPixels(headOf(input)) * 3 + held, async () => {
           // With workers, readFile is readSource: always bytes.
-          if (workers) await workers(bytes as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
-          else await preprocessGuarded(bytes!, pixels, index * PIXELS_PER_IMAGE, limits);
+          if (workers) await workers(input as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
+          else await preprocessGuarded(input, pixels, index * PIXELS_PER_IMAGE, limits);
         });
         // Bytes read here (up to --max-bytes of PNG) are ours and done with. Not after a
         // failure: a decode that timed out may still be reading them. Given bytes are part
         // of the block and never freed here.
-        if (name !== undefined && Buffer.isBuffer(bytes)) releaseNow(bytes);
+        if (name !== undefined && Buffer.isBuffer(input)) releaseNow(input);
       });
       return null;
     } catch (err) {
