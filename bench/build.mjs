@@ -23,7 +23,7 @@ const common = {
 
 await build({
   ...common,
-  entryPoints: { main: join(root, 'bench/main.ts'), 'rss-probe': join(root, 'bench/rss-probe.ts'), 'chdb-child': join(root, 'bench/chdb-child.ts') },
+  entryPoints: { main: join(root, 'bench/main.ts'), 'rss-probe': join(root, 'bench/rss-probe.ts'), 'chdb-child': join(root, 'bench/chdb-child.ts'), ab: join(root, 'bench/ab.ts') },
 });
 
 // A private copy of the scripts just built: dist/ is shared, and other work
