@@ -174,6 +174,16 @@ function headerDims(format: AcceptedFormat, b: Uint8Array): Dims {
   }
 }
 
+/** The header as inspectImage reads it with no pixel cap, or the SourceError it refuses with. */
+function uncappedHeader(head: Uint8Array): ImageHeader | SourceError {
+  try {
+    return inspectImage(head, { maxPixels: Number.POSITIVE_INFINITY });
+  } catch (e) {
+    if (e instanceof SourceError) return e;
+    throw e;
+  }
+}
+
 /**
  * Whether these first bytes of a file are all the header checks and the decoder's parsers
  * read, so the rest can be left to libvips: not for GIF, and not where a header runs past
@@ -181,23 +191,14 @@ function headerDims(format: AcceptedFormat, b: Uint8Array): Dims {
  */
 export function headerInside(head: Uint8Array): boolean {
   if (sniffFormat(head) === 'gif') return false;
-  try {
-    inspectImage(head, { maxPixels: Number.POSITIVE_INFINITY });
-    return true;
-  } catch (e) {
-    return !(e instanceof SourceError && e.code === 'decode');
-  }
+  const header = uncappedHeader(head);
+  return !(header instanceof SourceError && header.code === 'decode');
 }
 
 /** width * height as the header declares it, or 0 where the guard will refuse the image. */
 export function declaredPixels(head: Uint8Array): number {
-  try {
-    const { width, height } = inspectImage(head, { maxPixels: Number.POSITIVE_INFINITY });
-    return width * height;
-  } catch (e) {
-    if (e instanceof SourceError) return 0;
-    throw e;
-  }
+  const header = uncappedHeader(head);
+  return header instanceof SourceError ? 0 : header.width * header.height;
 }
 
 /**

@@ -7,13 +7,13 @@ export {
   DEFAULT_MAX_REDIRECTS, DEFAULT_TOTAL_TIMEOUT_MS, DEFAULT_USER_FILES, defaultPolicy, validatePolicy,
 } from './policy.ts';
 export type { ResolvedAddress, Resolver, SourcePolicy } from './policy.ts';
-export { IMAGE_HEAD_BYTES, openImageSource, readSource, readSources, sourceKind } from './read.ts';
+export { openImageSource, readSource, readSources, sourceKind } from './read.ts';
 export type { OpenImageFile } from './file.ts';
 export type { ReadSourcesOptions, SourceKind } from './read.ts';
 export { createBudget, createLimiter, mapLimit } from './limit.ts';
 export { classifyAddress, refuseAddress } from './address.ts';
 export type { AddressKind } from './address.ts';
-export { declaredPixels, headerInside, inspectImage } from './guard.ts';
+export { declaredPixels, inspectImage } from './guard.ts';
 export type { AcceptedFormat, GuardOptions, ImageHeader } from './guard.ts';
 export { DEFAULT_DECODE_TIMEOUT_MS, defaultImageLimits, preprocessGuarded } from './pixels.ts';
 export type { GuardedPreprocessOptions, ImageLimits } from './pixels.ts';
