@@ -102,7 +102,9 @@ function outsideError(arg: string, allowDirs: readonly string[], how: 'is' | 're
   );
 }
 
+/** A filesystem failure as this row's SourceError (one that already is passes through). */
 function fsError(arg: string, e: unknown): SourceError {
+  if (e instanceof SourceError) return e;
   const code = (e as NodeJS.ErrnoException).code;
   switch (code) {
     case 'ENOENT':
@@ -164,13 +166,11 @@ export async function openFileSource(arg: string, path: string, policy: SourcePo
       path: procPath,
       head: head.subarray(0, bytesRead),
       size: st.size,
-      readAll: () => readAtMost(fh, st.size, policy.maxBytes, arg).catch((e: unknown) => {
-        throw e instanceof SourceError ? e : fsError(arg, e);
-      }),
+      readAll: () => readAtMost(fh, st.size, policy.maxBytes, arg),
       close: () => fh.close().catch(() => undefined),
     };
   } catch (e) {
-    throw e instanceof SourceError ? e : fsError(arg, e);
+    throw fsError(arg, e);
   } finally {
     if (!open) await fh.close().catch(() => undefined);
   }
@@ -257,9 +257,6 @@ export async function readVerifiedFile(
   const { fh, st } = await openVerified(arg, real, dirs, policy);
   try {
     return await readAtMost(fh, st.size, policy.maxBytes, arg);
-  } catch (e) {
-    // read failures (EIO on a bad disk, say) are this row's failure, not a crash.
-    throw e instanceof SourceError ? e : fsError(arg, e);
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -289,7 +286,7 @@ async function openVerified(
   } catch (e) {
     await fh.close().catch(() => undefined);
     // fstat failures (EIO on a bad disk, say) are this row's failure, not a crash.
-    throw e instanceof SourceError ? e : fsError(arg, e);
+    throw fsError(arg, e);
   }
 }
 
@@ -304,19 +301,23 @@ async function readAtMost(fh: FileHandle, sizeHint: number, maxBytes: number, ar
   // (image/release.ts).
   let buf = Buffer.allocUnsafeSlow(Math.min(sizeHint, limit));
   let len = 0;
+  // Read failures (EIO on a bad disk, say) are this row's failure, not a crash.
+  const read = (into: Buffer, at: number, n: number) => fh.read(into, at, n, null).catch((e: unknown) => {
+    throw fsError(arg, e);
+  });
   for (;;) {
     if (len === buf.length) {
       if (len >= limit) break;
       // Full: only a file that grew since stat has more, and one byte tells.
       const probe = Buffer.alloc(1);
-      if ((await fh.read(probe, 0, 1, null)).bytesRead === 0) break;
+      if ((await read(probe, 0, 1)).bytesRead === 0) break;
       const bigger = Buffer.allocUnsafeSlow(Math.min(limit, Math.max(buf.length * 2, 64 * 1024)));
       buf.copy(bigger, 0, 0, len);
       bigger[len++] = probe[0]!;
       buf = bigger;
       continue;
     }
-    const { bytesRead } = await fh.read(buf, len, buf.length - len, null);
+    const { bytesRead } = await read(buf, len, buf.length - len);
     if (bytesRead === 0) break;
     len += bytesRead;
   }
