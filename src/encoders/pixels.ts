@@ -17,7 +17,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 // Decoded pixels in flight per core, counted from the headers (3 bytes a pixel) plus the
 // bytes held: two large photos decoding side by side made encode_image's peak (2400x1800 is
 // 13 MB of pixels). A photo larger than the whole budget decodes alone. (2 cores: 4 photos
-// per run, -5 to -10 MB peak, speed within noise.)
+// per run, -5 to -8 MiB peak in alternating runs, speed within noise.)
 const DECODE_BUDGET_PER_CORE = 8 << 20;
 
 /** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */

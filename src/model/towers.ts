@@ -119,7 +119,7 @@ async function loadOn(thread: Thread, tower: Tower, options: EncoderOptions, dev
     // captions come in every length from 3 to 77 tokens, and the kept patterns grew a text
     // session by 57 MB over one 32x77 batch. A vision run's pattern is one block for all its
     // activations, held in the arena beside it: without, the arena peaks 10 MB lower (a
-    // bare 4-photo session: 468 -> 458 MB). No measurable speed difference for either
+    // bare 4-photo session: 468 -> 458 MiB). No measurable speed difference for either
     // (2-core EPYC).
     ...(device === 'cpu' && { enableMemPattern: false }),
   };
