@@ -3,16 +3,17 @@
 
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Session } from 'chdb';
+import { inject } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..');
 export const DIST = join(ROOT, 'dist');
 
+/** A fresh folder under the run's temporary root, which the global setup removes at the end. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `cc-${prefix}-`));
+  return mkdtempSync(join(inject('tmpRoot'), `${prefix}-`));
 }
 
 export interface Run {

@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   CONTEXT_LENGTH,
   clipVocabFromTokenizerJson,
@@ -153,7 +152,7 @@ describe("loading a Hugging Face tokenizer.json", () => {
         { id: 49407, content: "<|endoftext|>" },
       ],
     };
-    const dir = mkdtempSync(join(tmpdir(), "clip-tokenizer-"));
+    const dir = mkdtempSync(join(inject("tmpRoot"), "tokenizer-"));
     const path = join(dir, "tokenizer.json");
     writeFileSync(path, JSON.stringify(json));
     const loaded = await loadClipTokenizer(path);

@@ -2,14 +2,15 @@
 // Tests then exercise the built scripts, exactly what install.sh ships.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { generateClipModel } from '../../src/modelgen/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
-export default async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => void> {
   execFileSync(process.execPath, [join(ROOT, 'build/bundle.mjs')], { stdio: 'inherit' });
   const modelDir = join(ROOT, '.cache/test-models/clip-tiny');
   mkdirSync(join(ROOT, '.cache/test-models'), { recursive: true });
@@ -17,10 +18,16 @@ export default async function setup(project: TestProject): Promise<void> {
   // As install.sh leaves a model folder: with the prepared copies the scripts load.
   execFileSync(process.execPath, [join(ROOT, 'dist/prepare_model.mjs'), '--model-dir', modelDir], { stdio: 'inherit' });
   project.provide('modelDir', modelDir);
+  // Installs, engines and fixtures of every test file go under one folder that the run removes:
+  // each run installs the scripts and a model several times over (hundreds of MB).
+  const tmpRoot = mkdtempSync(join(tmpdir(), 'cc-test-'));
+  project.provide('tmpRoot', tmpRoot);
+  return () => rmSync(tmpRoot, { recursive: true, force: true });
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     modelDir: string;
+    tmpRoot: string;
   }
 }
