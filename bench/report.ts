@@ -192,6 +192,9 @@ function renderCore(res: Results, out: string[]): void {
     out.push(`  images: raw ${f(1000 / rawVision.rate, 1)} ms` +
       (ok(res.pipe.image) ? `; pipe total ${signed(1000 / res.pipe.image.rate - 1000 / rawVision.rate, 1)} ms over raw` : '') +
       (pre ? `; src/image preprocessing alone ${f(pre.msPerImage, 1)} ms (${Object.entries(pre.byFormat).map(([k, v]) => `${k} ${f(v, 1)}`).join(', ')}; largest ${f(pre.largestMs, 0)} ms)` : '') +
+      // On the CPU the same cores run the model and the preprocessing, so even with perfect
+      // overlap the script gets at most this share of the raw rate.
+      (pre && res.run.on.device === 'cpu' ? `, which on ${res.run.threads} cores caps the script at ${f(cpuShareCap(1000 / rawVision.rate, pre.msPerImage, res.run.threads), 2)}x of raw` : '') +
       (d && !ok(d.preprocess) ? `; src/image preprocessing could not run: ${(d.preprocess as Failed).error}` : '') +
       (d ? `; sharp decode+resize for scale ${f(d.sharpMsPerImage, 1)} ms` : ''));
   }
@@ -340,4 +343,12 @@ function renderConcurrency(res: Results, c: Maybe<ConcurrencyResult>, out: strin
     out.push('    "per block" = (query - pool P=1 query) / blocks, what each block pays over a warm pool process; (d) cold = spawn to first answer of one row');
     out.push('');
   }
+}
+
+/**
+ * The best ratio to raw a CPU script can reach when each item also needs `extraMs` of one core
+ * beside the model's `rawMs` of all `cores`: raw / (raw + extra / cores).
+ */
+export function cpuShareCap(rawMs: number, extraMs: number, cores: number): number {
+  return rawMs / (rawMs + extraMs / cores);
 }
