@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { leastDisturbed, othersLoad, startLoad } from './load.ts';
+import { othersLoad, startLoad } from './load.ts';
 import { childrenMatching, memoryOf } from './proc.ts';
 import { since } from './stats.ts';
 
@@ -24,6 +24,8 @@ export interface ClickHouseRun {
   /** Share of the machine other processes used meanwhile (see load.ts). */
   othersLoad: number;
   attempts: number;
+  /** Every timed query, ms (alternating rounds, see core.ts). */
+  runsMs?: number[];
 }
 
 export interface ClickHouseResult {
@@ -38,9 +40,30 @@ function sqlString(text: string): string {
   return "'" + text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0') + "'";
 }
 
-export async function clickhouseRun(
-  root: string, modelDir: string, threads: number, captions: string[], paths: string[], tries: number, log: (line: string) => void, extraInstallArgs: string[] = [],
-): Promise<ClickHouseResult> {
+/** One timed query over the whole table. */
+export interface QueryPass {
+  ms: number;
+  othersLoad: number;
+  empties: number;
+}
+
+/** A function's warm pool: `pass` times the query once, `finish` reads the result from the pass kept. */
+export interface WarmFunction {
+  pass(): Promise<QueryPass>;
+  finish(kept: QueryPass & { attempts: number; runsMs?: number[] }): ClickHouseRun;
+}
+
+/** install.sh into .cache/bench-ch, a chDB session on it and the inputs in Memory tables. */
+export interface OpenClickHouse {
+  installArgs: string[];
+  /** Warms the function's pool with one row (timed: the cold query), or says why it failed. */
+  warm(fn: 'encode_text' | 'encode_image'): WarmFunction | { error: string };
+  close(): void;
+}
+
+export async function openClickHouse(
+  root: string, modelDir: string, threads: number, captions: string[], paths: string[], extraInstallArgs: string[] = [],
+): Promise<OpenClickHouse> {
   const base = join(root, '.cache/bench-ch');
   const scriptsDir = join(base, 'user_scripts');
   const configDir = join(base, 'config');
@@ -60,17 +83,20 @@ export async function clickhouseRun(
     session.query(`INSERT INTO bench_captions VALUES ${captions.map((c, i) => `(${i}, ${sqlString(c)})`).join(',')}`);
     session.query('CREATE TABLE bench_images (i UInt32, p String) ENGINE = Memory');
     session.query(`INSERT INTO bench_images VALUES ${paths.map((p, i) => `(${i}, ${sqlString(p)})`).join(',')}`);
-    log('(c) encode_text');
-    const text = await measure(session, 'encode_text', 'bench_captions', 'c', captions.length, tries);
-    log('(c) encode_image');
-    const image = await measure(session, 'encode_image', 'bench_images', 'p', paths.length, tries, paths[0]);
-    return { text, image, installArgs };
-  } finally {
+  } catch (err) {
     session.close();
+    throw err;
   }
+  return {
+    installArgs,
+    warm: (fn) => fn === 'encode_text'
+      ? warm(session, fn, 'bench_captions', 'c', captions.length)
+      : warm(session, fn, 'bench_images', 'p', paths.length, paths[0]),
+    close: () => session.close(),
+  };
 }
 
-async function measure(session: Session, fn: string, table: string, column: string, rows: number, tries: number, warmValue = 'warm up'): Promise<ClickHouseRun | { error: string }> {
+function warm(session: Session, fn: string, table: string, column: string, rows: number, warmValue = 'warm up'): WarmFunction | { error: string } {
   let coldQueryMs: number;
   try {
     const start = performance.now();
@@ -80,8 +106,8 @@ async function measure(session: Session, fn: string, table: string, column: stri
   } catch (err) {
     return { error: firstLines((err as Error).message) };
   }
-  try {
-    const best = await leastDisturbed(tries, async () => {
+  return {
+    async pass() {
       const load = startLoad();
       const start = performance.now();
       // The UDF runs once per row (the alias is computed once and used twice).
@@ -94,17 +120,17 @@ async function measure(session: Session, fn: string, table: string, column: stri
       const [total, empties, count] = out.trim().split('\t').map(Number);
       if (count !== rows || total !== (rows - empties) * DIMS) throw new Error(`unexpected result ${out.trim()} for ${rows} rows`);
       return { ms, empties, othersLoad: others };
-    });
-    if (best.empties === rows) throw new Error('every row was answered []');
-    const pids = childrenMatching(process.pid, `${fn}.mjs`);
-    const peaks = pids.map((pid) => memoryOf(pid)?.peakRss ?? 0);
-    return {
-      items: rows, ms: best.ms, rate: (rows * 1000) / best.ms, coldQueryMs, empties: best.empties, poolProcesses: pids.length,
-      peakRss: peaks.length ? Math.max(...peaks) : null, othersLoad: best.othersLoad, attempts: best.attempts,
-    };
-  } catch (err) {
-    return { error: firstLines((err as Error).message) };
-  }
+    },
+    finish(kept) {
+      if (kept.empties === rows) throw new Error('every row was answered []');
+      const pids = childrenMatching(process.pid, `${fn}.mjs`);
+      const peaks = pids.map((pid) => memoryOf(pid)?.peakRss ?? 0);
+      return {
+        items: rows, ms: kept.ms, rate: (rows * 1000) / kept.ms, coldQueryMs, empties: kept.empties, poolProcesses: pids.length,
+        peakRss: peaks.length ? Math.max(...peaks) : null, othersLoad: kept.othersLoad, attempts: kept.attempts, runsMs: kept.runsMs,
+      };
+    },
+  };
 }
 
 function firstLines(message: string): string {

@@ -106,11 +106,14 @@ export async function interleaved<T extends Sample>(rounds: number, variants: Ar
   for (let r = 0; r < rounds; r++) {
     for (const [i, run] of variants.entries()) samples[i]!.push(await run());
   }
-  return samples.map((list) => {
-    const clean = list.filter((s) => s.othersLoad <= QUIET);
-    const best = clean.length
-      ? clean.reduce((a, b) => (b.ms < a.ms ? b : a))
-      : list.reduce((a, b) => (b.othersLoad < a.othersLoad ? b : a));
-    return { ...best, attempts: list.length, runsMs: list.map((s) => s.ms) };
-  });
+  return samples.map(keepBest);
+}
+
+/** Of one variant's runs, the fastest clean one, or the least disturbed if none was clean. */
+export function keepBest<T extends Sample>(list: T[]): T & { attempts: number; runsMs: number[] } {
+  const clean = list.filter((s) => s.othersLoad <= QUIET);
+  const best = clean.length
+    ? clean.reduce((a, b) => (b.ms < a.ms ? b : a))
+    : list.reduce((a, b) => (b.othersLoad < a.othersLoad ? b : a));
+  return { ...best, attempts: list.length, runsMs: list.map((s) => s.ms) };
 }

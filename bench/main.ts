@@ -7,17 +7,15 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { installAccepts, scriptAccepts } from './capabilities.ts';
 import { captions as makeCaptions } from './captions.ts';
-import { clickhouseRun } from './clickhouse.ts';
-import { coldStart, type ColdResult } from './coldstart.ts';
+import { type ColdResult } from './coldstart.ts';
+import { attemptOrError, coreRun, type CoreResults } from './core.ts';
 import { BLOCKS, concurrencyRun, MIN_TEXT_BLOCK } from './concurrency.ts';
 import { diagnostics } from './diagnostics.ts';
 import { dtypesRun } from './dtypes.ts';
 import { machine, packageVersion } from './machine.ts';
-import { bareOnnxruntimeMemory } from './memory.ts';
 import { ensureModel, prepareModel } from './model.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { photos as makePhotos } from './photos.ts';
-import { pipeRun } from './pipe.ts';
 import { rawText, rawVision, runOn } from './raw.ts';
 import { json, render, type Maybe, type Results } from './report.ts';
 import { median, percentile } from './stats.ts';
@@ -34,15 +32,7 @@ function findRoot(): string {
   throw new Error('cannot find the clickhouse-clip repository root above ' + import.meta.url);
 }
 
-async function attempt<T>(what: string, fn: () => Promise<T>): Promise<Maybe<T>> {
-  try {
-    return await fn();
-  } catch (err) {
-    const message = (err as Error).message;
-    log(`${what} FAILED: ${message}`);
-    return { error: message.split('\n').slice(0, 3).join(' ').slice(0, 600) };
-  }
-}
+const attempt = <T>(what: string, fn: () => Promise<T>): Promise<Maybe<T>> => attemptOrError(what, log, fn);
 
 async function main(): Promise<void> {
   const root = findRoot();
@@ -90,15 +80,6 @@ async function main(): Promise<void> {
   const core = options.sections.has('core');
   const skipped = { error: 'skipped (--sections)' };
   const skippedCold: ColdResult = { runs: [], median: NaN, importMs: NaN, peakRss: null, error: 'skipped (--sections)' };
-  // (a) is the ceiling every ratio is taken against: also needed by the pool section.
-  let rawT: Results['raw']['text'] = skipped;
-  let rawV: Results['raw']['vision'] = skipped;
-  if (core || options.sections.has('pool')) {
-    log('(a) raw text tower');
-    rawT = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, on, threads, options.tries));
-    log('(a) raw vision tower');
-    rawV = await attempt('(a) raw vision', () => rawVision(model.dir, paths.length, on, threads, options.tries));
-  }
 
   const scriptArgs = ['--model-dir', model.dir, '--threads', String(threads), ...(on.device === 'cpu' ? [] : ['--device', on.device])];
   // A newer encode_image reads files only below directories it is given.
@@ -106,40 +87,28 @@ async function main(): Promise<void> {
   const imageArgs = scriptAccepts(dist, 'encode_image', '--allow-dir') ? [...scriptArgs, '--allow-dir', photoDir] : scriptArgs;
   const installExtra = [...(installAccepts(root, '--allow-dir') ? ['--allow-dir', photoDir] : []), ...(on.device === 'cpu' ? [] : ['--device', on.device])];
 
-  let memoryFloor: Results['memoryFloor'] = { text: skipped, vision: skipped };
-  let pipeText: Results['pipe']['text'] = skipped;
-  let pipeImage: Results['pipe']['image'] = skipped;
-  let cold: Results['cold'] = { text: skippedCold, image: skippedCold };
-  let clickhouse: Results['clickhouse'] = null;
+  let measured: CoreResults = {
+    raw: { text: skipped, vision: skipped },
+    pipe: { text: skipped, image: skipped },
+    clickhouse: null,
+    cold: { text: skippedCold, image: skippedCold },
+    memoryFloor: { text: skipped, vision: skipped },
+  };
   if (core) {
-    // The floor is a CPU process's; on a GPU the weights live in device memory.
-    if (on.device === 'cpu') {
-      log('(e) memory floor: a bare onnxruntime-node process per tower');
-      memoryFloor = {
-        text: await attempt('(e) bare text', async () => bareOnnxruntimeMemory(model.dir, 'text', threads)),
-        vision: await attempt('(e) bare vision', async () => bareOnnxruntimeMemory(model.dir, 'vision', threads)),
-      };
-    }
-
-    log('(b) encode_text over a pipe');
-    pipeText = await attempt('(b) encode_text', () => pipeRun(dist, 'encode_text', scriptArgs, captions, captions.slice(0, on.textBatch), options.tries));
-    log('(b) encode_image over a pipe');
-    pipeImage = await attempt('(b) encode_image', () => pipeRun(dist, 'encode_image', imageArgs, paths, paths.slice(0, on.imageBatch), options.tries));
-
-    log(`(d) cold starts (${options.coldRuns} each)`);
     const jpegs = bySize.filter((p) => p.format === 'jpeg');
-    const coldPhoto = (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path;
-    cold = {
-      text: await coldStart(dist, 'encode_text', scriptArgs, 'a photo of a cat', options.coldRuns),
-      image: await coldStart(dist, 'encode_image', imageArgs, coldPhoto, options.coldRuns),
-    };
-    for (const [name, c] of Object.entries(cold)) if (c.error) log(`(d) ${name} FAILED: ${c.error}`);
-
-    if (options.clickhouse) {
-      log('(c) embedded ClickHouse (install.sh, chDB session, warm pool)');
-      clickhouse = await attempt('(c) chDB', () => clickhouseRun(root, model.dir, threads, captions, paths, options.tries, log, installExtra));
-    }
+    measured = await coreRun({
+      dist, root, modelDir: model.dir, threads, on, tries: options.tries, coldRuns: options.coldRuns, captions, tokenIds, paths,
+      coldPhoto: (jpegs.length ? jpegs : bySize)[Math.floor((jpegs.length || bySize.length) / 2)].path,
+      textArgs: scriptArgs, imageArgs, installArgs: installExtra, clickhouse: options.clickhouse, log,
+    });
+  } else if (options.sections.has('pool')) {
+    // The pool section's ratios are taken against (a).
+    log('(a) raw text tower');
+    measured.raw.text = await attempt('(a) raw text', () => rawText(model.dir, tokenIds, on, threads, options.tries));
+    log('(a) raw vision tower');
+    measured.raw.vision = await attempt('(a) raw vision', () => rawVision(model.dir, paths.length, on, threads, options.tries));
   }
+  const { raw, pipe, clickhouse, cold, memoryFloor } = measured;
 
   let dtypes: Results['dtypes'] = null;
   if (options.sections.has('dtypes')) {
@@ -182,8 +151,8 @@ async function main(): Promise<void> {
       seconds: (performance.now() - started) / 1000, loadAvgEnd: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     inputs,
-    raw: { text: rawT, vision: rawV },
-    pipe: { text: pipeText, image: pipeImage },
+    raw,
+    pipe,
     clickhouse,
     cold,
     memoryFloor,

@@ -21,22 +21,46 @@ export interface PipeResult {
   /** Share of the machine other processes used meanwhile (see load.ts). */
   othersLoad: number;
   attempts: number;
+  /** Every timed pass, ms (alternating rounds, see core.ts). */
+  runsMs?: number[];
   stderrTail: string;
 }
 
 /** ClickHouse's default max_block_size: the most rows one block can carry. */
 export const MAX_BLOCK = 65409;
 
-export async function pipeRun(distDir: string, script: 'encode_text' | 'encode_image', args: string[], values: string[], warmup: string[], tries = 1): Promise<PipeResult> {
+/** One timed pass of the inputs through the warm script. */
+export interface PipePass {
+  ms: number;
+  othersLoad: number;
+  empties: number;
+}
+
+/** A warm script process: `pass` times one pass of the values, `finish` reads the result
+ * (peak RSS included) from the pass kept. */
+export interface OpenPipe {
+  pass(): Promise<PipePass>;
+  finish(kept: PipePass & { attempts: number; runsMs?: number[] }): PipeResult;
+  close(): Promise<void>;
+}
+
+/** Starts the script and answers its warm-up block (the model load is not timed). */
+export async function openPipe(distDir: string, script: 'encode_text' | 'encode_image', args: string[], values: string[], warmup: string[]): Promise<OpenPipe> {
   const proc = new ScriptProcess(distDir, script, [...args, '--chunk-header']);
+  let expected = warmup.length;
+  let warmupMs: number;
   try {
     proc.write(frameBlock(warmup));
-    let expected = warmup.length;
     await proc.untilAnswered(expected, 300_000);
-    const warmupMs = since(proc.spawnedAt);
-    const blocks: Buffer[] = [];
-    for (let i = 0; i < values.length; i += MAX_BLOCK) blocks.push(frameBlock(values.slice(i, i + MAX_BLOCK)));
-    const best = await leastDisturbed(tries, async () => {
+    warmupMs = since(proc.spawnedAt);
+  } catch (err) {
+    await proc.close();
+    throw err;
+  }
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < values.length; i += MAX_BLOCK) blocks.push(frameBlock(values.slice(i, i + MAX_BLOCK)));
+  return {
+    async pass() {
       const before = proc.empties;
       const load = startLoad();
       const start = performance.now();
@@ -44,25 +68,36 @@ export async function pipeRun(distDir: string, script: 'encode_text' | 'encode_i
       expected += values.length;
       const end = await proc.untilAnswered(expected, Math.max(120_000, values.length * 5_000));
       return { ms: end - start, othersLoad: othersLoad(load), empties: proc.empties - before };
-    });
-    if (best.empties === values.length) {
-      throw new Error(`every row was answered [] (${proc.stderrTail.split('\n').pop() ?? 'no stderr'})`);
-    }
-    const memory = memoryOf(proc.pid);
-    return {
-      items: values.length,
-      ms: best.ms,
-      rate: (values.length * 1000) / best.ms,
-      warmupMs,
-      empties: best.empties,
-      dims: proc.dims,
-      peakRss: memory?.peakRss ?? null,
-      rss: memory?.rss ?? null,
-      othersLoad: best.othersLoad,
-      attempts: best.attempts,
-      stderrTail: proc.stderrTail,
-    };
+    },
+    finish(kept) {
+      if (kept.empties === values.length) {
+        throw new Error(`every row was answered [] (${proc.stderrTail.split('\n').pop() ?? 'no stderr'})`);
+      }
+      const memory = memoryOf(proc.pid);
+      return {
+        items: values.length,
+        ms: kept.ms,
+        rate: (values.length * 1000) / kept.ms,
+        warmupMs,
+        empties: kept.empties,
+        dims: proc.dims,
+        peakRss: memory?.peakRss ?? null,
+        rss: memory?.rss ?? null,
+        othersLoad: kept.othersLoad,
+        attempts: kept.attempts,
+        runsMs: kept.runsMs,
+        stderrTail: proc.stderrTail,
+      };
+    },
+    close: () => proc.close(),
+  };
+}
+
+export async function pipeRun(distDir: string, script: 'encode_text' | 'encode_image', args: string[], values: string[], warmup: string[], tries = 1): Promise<PipeResult> {
+  const pipe = await openPipe(distDir, script, args, values, warmup);
+  try {
+    return pipe.finish(await leastDisturbed(tries, pipe.pass));
   } finally {
-    await proc.close();
+    await pipe.close();
   }
 }

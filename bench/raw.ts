@@ -72,47 +72,77 @@ export interface RawText {
   inOrder: RawResult;
 }
 
-export async function rawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length, tries = 1): Promise<RawText> {
+/** A loaded tower that times one pass over the inputs per call (the core section alternates
+ * these with the scripts' runs, see core.ts). */
+export interface RawTower<R> {
+  loadMs: number;
+  close(): Promise<void>;
+  passes: R;
+}
+
+/** Loads the text tower and warms it: `sorted` and `inOrder` each time one pass over the captions. */
+export async function openRawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length): Promise<RawTower<Record<keyof RawText, () => Promise<RawResult>>>> {
   const loadStart = performance.now();
   const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
+  const run = async (rows: number[][][]): Promise<RawResult> => {
+    const load = startLoad();
+    const start = performance.now();
+    for (const b of rows) await session.run(textFeeds(session, b), ['text_embeds']);
+    const ms = since(start);
+    return { items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
+  };
+  const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), on.textBatch);
+  const inOrderBatches = batches(tokenIds, on.textBatch);
   try {
-    const run = async (rows: number[][][]): Promise<RawResult> => {
-      const load = startLoad();
-      const start = performance.now();
-      for (const b of rows) await session.run(textFeeds(session, b), ['text_embeds']);
-      const ms = since(start);
-      return { items: tokenIds.length, ms, rate: (tokenIds.length * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
-    };
-    const sortedBatches = batches([...tokenIds].sort((a, b) => a.length - b.length), on.textBatch);
     // Warm-up: a short and a long batch, so both shapes' kernels are ready.
     await run([sortedBatches[0], sortedBatches[sortedBatches.length - 1]]);
-    const sorted = await leastDisturbed(tries, () => run(sortedBatches));
-    const inOrder = await leastDisturbed(tries, () => run(batches(tokenIds, on.textBatch)));
-    return { sorted, inOrder };
-  } finally {
+  } catch (err) {
     await session.release();
+    throw err;
+  }
+  return { loadMs, close: () => session.release(), passes: { sorted: () => run(sortedBatches), inOrder: () => run(inOrderBatches) } };
+}
+
+export async function rawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length, tries = 1): Promise<RawText> {
+  const raw = await openRawText(modelDir, tokenIds, on, threads);
+  try {
+    return { sorted: await leastDisturbed(tries, raw.passes.sorted), inOrder: await leastDisturbed(tries, raw.passes.inOrder) };
+  } finally {
+    await raw.close();
   }
 }
 
-export async function rawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length, tries = 1): Promise<RawResult> {
+/** Loads the vision tower and warms it: each call times `images` photos' worth of ready pixels. */
+export async function openRawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length): Promise<RawTower<() => Promise<RawResult>>> {
   const IMAGE_BATCH = on.imageBatch;
   const loadStart = performance.now();
   const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
+  const r = rng(99);
+  const pixels = new Float32Array(IMAGE_BATCH * 3 * 224 * 224).map(() => (r() - 0.5) * 4);
+  const feed = (n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
   try {
-    const r = rng(99);
-    const pixels = new Float32Array(IMAGE_BATCH * 3 * 224 * 224).map(() => (r() - 0.5) * 4);
-    const feed = (n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
     await session.run(feed(IMAGE_BATCH), ['image_embeds']); // warm-up
-    return await leastDisturbed(tries, async () => {
-      const load = startLoad();
-      const start = performance.now();
-      for (let done = 0; done < images; done += IMAGE_BATCH) await session.run(feed(Math.min(IMAGE_BATCH, images - done)), ['image_embeds']);
-      const ms = since(start);
-      return { items: images, ms, rate: (images * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
-    });
-  } finally {
+  } catch (err) {
     await session.release();
+    throw err;
+  }
+  const pass = async (): Promise<RawResult> => {
+    const load = startLoad();
+    const start = performance.now();
+    for (let done = 0; done < images; done += IMAGE_BATCH) await session.run(feed(Math.min(IMAGE_BATCH, images - done)), ['image_embeds']);
+    const ms = since(start);
+    return { items: images, ms, rate: (images * 1000) / ms, loadMs, othersLoad: othersLoad(load) };
+  };
+  return { loadMs, close: () => session.release(), passes: pass };
+}
+
+export async function rawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length, tries = 1): Promise<RawResult> {
+  const raw = await openRawVision(modelDir, images, on, threads);
+  try {
+    return await leastDisturbed(tries, raw.passes);
+  } finally {
+    await raw.close();
   }
 }

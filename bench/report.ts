@@ -136,7 +136,7 @@ function renderCore(res: Results, out: string[]): void {
     rateRow('(b) dist/encode_image.mjs over a pipe, one block', res.pipe.image, visionCeiling, targets.imageRatio),
     rateRow('(c) encode_image in chDB, warm pool, max_threads 1', chImage, visionCeiling, targets.imageRatio),
   ]));
-  out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number; up to ${res.run.tries} runs, the least disturbed kept)`);
+  out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number); (a), (b) and (c) ran in ${res.run.tries} alternating rounds, each keeping its fastest clean run`);
   for (const [name, r] of [['encode_text', res.pipe.text], ['encode_image', res.pipe.image], ['chDB encode_image', chImage]] as const) {
     if (ok(r) && (r as { empties: number }).empties > 0) out.push(`  NOTE: ${name} answered [] for ${(r as { empties: number }).empties} rows`);
   }
