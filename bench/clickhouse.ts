@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Session } from 'chdb';
-import { othersLoad, startLoad } from './load.ts';
+import { othersLoad, startLoad, type RowsPass, type Timed } from './load.ts';
 import { childrenMatching, memoryOf } from './proc.ts';
 import { since } from './stats.ts';
 
@@ -40,24 +40,11 @@ function sqlString(text: string): string {
   return "'" + text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\0/g, '\\0') + "'";
 }
 
-/** One timed query over the whole table. */
-export interface QueryPass {
-  ms: number;
-  othersLoad: number;
-  empties: number;
-}
-
-/** A function's warm pool: `pass` times the query once, `finish` reads the result from the pass kept. */
-export interface WarmFunction {
-  pass(): Promise<QueryPass>;
-  finish(kept: QueryPass & { attempts: number; runsMs?: number[] }): ClickHouseRun;
-}
-
 /** install.sh into .cache/bench-ch, a chDB session on it and the inputs in Memory tables. */
 export interface OpenClickHouse {
   installArgs: string[];
   /** Warms the function's pool with one row (timed: the cold query), or says why it failed. */
-  warm(fn: 'encode_text' | 'encode_image'): WarmFunction | { error: string };
+  warm(fn: 'encode_text' | 'encode_image'): Timed<RowsPass, ClickHouseRun> | { error: string };
   close(): void;
 }
 
@@ -96,7 +83,8 @@ export async function openClickHouse(
   };
 }
 
-function warm(session: Session, fn: string, table: string, column: string, rows: number, warmValue = 'warm up'): WarmFunction | { error: string } {
+/** Each pass runs the query over the whole table once. */
+function warm(session: Session, fn: string, table: string, column: string, rows: number, warmValue = 'warm up'): Timed<RowsPass, ClickHouseRun> | { error: string } {
   let coldQueryMs: number;
   try {
     const start = performance.now();

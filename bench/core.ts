@@ -6,7 +6,7 @@
 
 import { openClickHouse, type ClickHouseResult, type OpenClickHouse } from './clickhouse.ts';
 import { coldStart, type ColdResult } from './coldstart.ts';
-import { keepBest, leastDisturbed, type Sample } from './load.ts';
+import { keepBest, leastDisturbed, type Sample, type Timed } from './load.ts';
 import { bareOnnxruntimeMemory } from './memory.ts';
 import { openPipe, type PipeResult } from './pipe.ts';
 import type { Memory } from './proc.ts';
@@ -53,15 +53,8 @@ export async function attemptOrError<T>(what: string, log: (line: string) => voi
   }
 }
 
-/** A measurement loaded once and then timed pass by pass; `finish` reads its result from the pass kept. */
-interface Opened<P extends Sample, R> {
-  pass(): Promise<P>;
-  finish(kept: P & { attempts: number; runsMs: number[] }): Promise<R> | R;
-  close(): Promise<void> | void;
-}
-
 // The three of a group time different things (tower passes, pipe blocks, queries).
-type AnyOpened = Opened<any, unknown>;
+type AnyOpened = Timed<any, unknown> & { close(): Promise<void> | void };
 /** What a measurement is called in the log, and how to load it. */
 type Opener = { what: string; open: () => Promise<AnyOpened> } | null;
 
@@ -124,15 +117,12 @@ export async function coreRun(job: CoreJob): Promise<CoreResults> {
         if ('error' in ch!) throw new Error(ch!.error);
         const warm = ch!.warm(fn);
         if ('error' in warm) throw new Error(warm.error);
-        return { pass: warm.pass, finish: warm.finish, close: () => {} };
+        return { ...warm, close: () => {} };
       },
     };
     const pipe = (script: 'encode_text' | 'encode_image', args: string[], values: string[], warmup: string[]): Opener => ({
       what: `(b) ${script}`,
-      open: async () => {
-        const p = await openPipe(job.dist, script, args, values, warmup);
-        return { pass: p.pass, finish: p.finish, close: p.close };
-      },
+      open: () => openPipe(job.dist, script, args, values, warmup),
     });
 
     log(`text: (a) raw tower, (b) encode_text over a pipe, (c) in chDB: ${tries} alternating rounds`);

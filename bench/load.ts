@@ -94,6 +94,23 @@ export interface Sample {
   othersLoad: number;
 }
 
+/** A pass of rows through a script, some of which it may answer [] (photos it cannot encode). */
+export interface RowsPass extends Sample {
+  empties: number;
+}
+
+/** The pass a measurement kept, and how many it made. */
+export type Kept<P extends Sample> = P & { attempts: number; runsMs?: number[] };
+
+/**
+ * A measurement made ready once (a loaded session, a warm process or pool) and timed pass by
+ * pass, so that several can alternate (core.ts); `finish` reads its result from the pass kept.
+ */
+export interface Timed<P extends Sample, R> {
+  pass(): Promise<P>;
+  finish(kept: Kept<P>): R | Promise<R>;
+}
+
 /**
  * Runs each of `variants` once per round, alternating (round 1: A B C, round 2: A B C, ...),
  * and keeps for each its fastest clean run (others <= QUIET), or its least disturbed one if

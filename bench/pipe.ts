@@ -1,7 +1,7 @@
 // (b) The built scripts over a pipe, fed exactly as an executable_pool feeds them,
 // after a warm-up block so the model load is not counted; (e) their peak RSS.
 
-import { leastDisturbed, othersLoad, startLoad } from './load.ts';
+import { leastDisturbed, othersLoad, startLoad, type Kept, type RowsPass, type Timed } from './load.ts';
 import { memoryOf } from './proc.ts';
 import { frameBlock, ScriptProcess } from './script-process.ts';
 import { since } from './stats.ts';
@@ -29,18 +29,9 @@ export interface PipeResult {
 /** ClickHouse's default max_block_size: the most rows one block can carry. */
 export const MAX_BLOCK = 65409;
 
-/** One timed pass of the inputs through the warm script. */
-export interface PipePass {
-  ms: number;
-  othersLoad: number;
-  empties: number;
-}
-
-/** A warm script process: `pass` times one pass of the values, `finish` reads the result
- * (peak RSS included) from the pass kept. */
-export interface OpenPipe {
-  pass(): Promise<PipePass>;
-  finish(kept: PipePass & { attempts: number; runsMs?: number[] }): PipeResult;
+/** A warm script process: each pass writes the values, `finish` adds its peak RSS. */
+export interface OpenPipe extends Timed<RowsPass, PipeResult> {
+  finish(kept: Kept<RowsPass>): PipeResult;
   close(): Promise<void>;
 }
 

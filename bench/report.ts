@@ -349,6 +349,6 @@ function renderConcurrency(res: Results, c: Maybe<ConcurrencyResult>, out: strin
  * The best ratio to raw a CPU script can reach when each item also needs `extraMs` of one core
  * beside the model's `rawMs` of all `cores`: raw / (raw + extra / cores).
  */
-export function cpuShareCap(rawMs: number, extraMs: number, cores: number): number {
+function cpuShareCap(rawMs: number, extraMs: number, cores: number): number {
   return rawMs / (rawMs + extraMs / cores);
 }
