@@ -9,12 +9,18 @@ import { escapeField } from '../src/protocol/tsv.ts';
 /**
  * What install.sh's launcher adds to a script's environment (see its comments), so the
  * processes measured here are the ones a server runs: libuv's pool (where sharp decodes)
- * sized to the cores, and glibc's fixed mmap threshold; unless the caller chose.
+ * sized to the cores, and glibc's malloc fixed the way each script wants; unless the caller
+ * chose.
  */
-export const LAUNCHER_ENV = {
-  UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? String(Math.max(4, availableParallelism())),
-  MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
-};
+export function launcherEnv(script: string): Record<string, string> {
+  const env: Record<string, string> = {
+    UV_THREADPOOL_SIZE: String(Math.max(4, availableParallelism())),
+    ...(script === 'encode_image'
+      ? { MALLOC_MMAP_THRESHOLD_: '4194304', MALLOC_TRIM_THRESHOLD_: '4194304', MALLOC_ARENA_MAX: '1' }
+      : { MALLOC_MMAP_THRESHOLD_: '131072' }),
+  };
+  return Object.fromEntries(Object.entries(env).map(([name, value]) => [name, process.env[name] ?? value]));
+}
 
 function onGpu(args: string[]): boolean {
   const at = args.lastIndexOf('--device');
@@ -62,7 +68,7 @@ export class ScriptProcess {
   private waiters: Array<{ rows: number; resolve: (at: number) => void; reject: (err: Error) => void }> = [];
 
   constructor(distDir: string, script: string, args: string[]) {
-    this.child = spawn(process.execPath, [...launcherNodeFlags(script, args), join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...LAUNCHER_ENV } });
+    this.child = spawn(process.execPath, [...launcherNodeFlags(script, args), join(distDir, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...launcherEnv(script) } });
     this.child.stdout.on('data', (chunk: Buffer) => this.onStdout(chunk));
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-4000)));
     this.child.stdin.on('error', () => {}); // the script may die before reading everything

@@ -88,7 +88,12 @@ describe('install.sh', () => {
     expect(launcher).toContain(`exec ${process.execPath} --max-semi-space-size=1${transfer} ${first.scriptsDir}/clickhouse-clip/encode_image.mjs "$@"`);
     const textLauncher = readFileSync(join(first.scriptsDir, 'clickhouse-clip/encode_text'), 'utf8');
     expect(textLauncher).toContain(`exec ${process.execPath} --max-semi-space-size=4 ${first.scriptsDir}/clickhouse-clip/encode_text.mjs "$@"`);
-    expect(launcher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
+    // glibc's malloc fixed per script (install.sh says why); a value set by the server wins.
+    for (const setting of ['MALLOC_MMAP_THRESHOLD_:-4194304', 'MALLOC_TRIM_THRESHOLD_:-4194304', 'MALLOC_ARENA_MAX:-1']) {
+      expect(launcher).toContain(`export ${setting.split(':')[0]}="\${${setting}}"`);
+    }
+    expect(textLauncher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
+    expect(textLauncher).not.toContain('MALLOC_ARENA_MAX');
     expect(launcher).toMatch(/export UV_THREADPOOL_SIZE="\$\{UV_THREADPOOL_SIZE:-\d+\}"/);
 
     expect((await installSh([...args, '--uninstall'])).code).toBe(0);
