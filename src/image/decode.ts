@@ -70,6 +70,11 @@ function sizeOf(input: ImageInput): number {
   return input instanceof Uint8Array ? input.length : input.size;
 }
 
+/** What sharp is given: the bytes, or the path libvips opens itself. */
+function sharpInput(input: ImageInput): Uint8Array | string {
+  return input instanceof Uint8Array ? input : input.path;
+}
+
 export interface DecodeOptions {
   /** Label used in error messages (file name, row id). */
   name?: string;
@@ -141,7 +146,7 @@ async function runSharp(
   configure: (s: Sharp) => Sharp, depth?: 'ushort',
 ): Promise<Raw> {
   try {
-    const s = configure((await sharp())(input instanceof Uint8Array ? input : input.path, baseOptions(opts)));
+    const s = configure((await sharp())(sharpInput(input), baseOptions(opts)));
     const { data, info } = await (depth ? s.raw({ depth }) : s.raw()).toBuffer({ resolveWithObject: true });
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
@@ -328,7 +333,7 @@ async function decodeWebp(input: ImageInput, opts: DecodeOptions): Promise<Decod
 async function decodeTiff(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
   let m: Metadata;
   try {
-    m = await (await sharp())(input instanceof Uint8Array ? input : input.path, baseOptions(opts)).metadata();
+    m = await (await sharp())(sharpInput(input), baseOptions(opts)).metadata();
   } catch (e) {
     throw new ImageDecodeError(
       `cannot decode TIFF image (${sizeOf(input)} bytes): ${e instanceof Error ? e.message : String(e)}`,

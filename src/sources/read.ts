@@ -32,11 +32,15 @@ export function sourceKind(arg: string): SourceKind {
   );
 }
 
+/** The local path a 'file' argument names: itself, or a file:// URL's path. */
+function localPath(arg: string): string {
+  return SCHEME.test(arg) ? fileUrlToPath(arg) : arg;
+}
+
 /** The bytes named by `arg` under `policy`; fails only with SourceError for bad input. */
 export async function readSource(arg: string, policy: SourcePolicy): Promise<Buffer> {
   if (sourceKind(arg) === 'http') return readHttpSource(arg, policy);
-  const path = SCHEME.test(arg) ? fileUrlToPath(arg) : arg;
-  return readFileSource(arg, path, policy);
+  return readFileSource(arg, localPath(arg), policy);
 }
 
 /**
@@ -53,8 +57,7 @@ export const IMAGE_HEAD_BYTES = 128 * 1024;
  */
 export async function openImageSource(arg: string, policy: SourcePolicy): Promise<Buffer | OpenImageFile> {
   if (sourceKind(arg) === 'http') return readHttpSource(arg, policy);
-  const path = SCHEME.test(arg) ? fileUrlToPath(arg) : arg;
-  const opened = await openFileSource(arg, path, policy, IMAGE_HEAD_BYTES);
+  const opened = await openFileSource(arg, localPath(arg), policy, IMAGE_HEAD_BYTES);
   if (Buffer.isBuffer(opened) || headerInside(opened.head)) return opened;
   try {
     return await opened.readAll();
