@@ -38,21 +38,11 @@ export async function mapLimit<T, R>(
 /**
  * A shared bound across calls: `limit(fn)` runs fn once fewer than `n` others run.
  * Decoding uses one so that memory (a decoded photo can be 36 MB) stays bounded
- * however many batches are in flight.
+ * however many batches are in flight. A budget of `n` where each call costs 1.
  */
 export function createLimiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
-    try {
-      return await fn();
-    } finally {
-      running--;
-      waiting.shift()?.();
-    }
-  };
+  const budget = createBudget(n);
+  return (fn) => budget(1, fn);
 }
 
 /**
