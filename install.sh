@@ -49,6 +49,11 @@ encode_image, encode_image_bytes, encode_image_check).
                         models; the onnx/prepared/ folder of a --model-dir stays)
   -h, --help            this text
 
+Each function starts through a launcher, SCRIPTS_DIR/clickhouse-clip/encode_text and
+encode_image, that sets UV_THREADPOOL_SIZE and glibc's malloc variables (MALLOC_MMAP_THRESHOLD_,
+and for encode_image MALLOC_TRIM_THRESHOLD_ and MALLOC_ARENA_MAX) unless the server's environment
+sets them already; README.md, Performance, says why.
+
 After installing, run SYSTEM RELOAD FUNCTIONS (or restart the server).
 EOF
 }
