@@ -1,7 +1,7 @@
 // Every fixture image through our pipeline vs. PIL's CLIP preprocess (make_reference.py).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { clipResizeCrop } from '../src/image/clip-transform.ts';
+import { clipResizeCrop, clipSourcePart } from '../src/image/clip-transform.ts';
 import { decodeImage } from '../src/image/decode.ts';
 import { ImageDecodeError } from '../src/image/errors.ts';
 import { CLIP_IMAGE_VALUES, clipPixels, preprocessImage, preprocessImageInto } from '../src/image/preprocess.ts';
@@ -39,6 +39,41 @@ describe(`CLIP preprocess == PIL ${refs.pillow} reference, uint8 224x224x3 befor
     const d = diff(ours, ref);
     expect(d, `${name}: ${d.count} bytes differ, max ${d.max}, first at byte ${d.first}`).toEqual({ max: 0, count: 0, first: -1 });
     expect(sha256(ours)).toBe(entry.sha256);
+  });
+});
+
+describe('decoding only the part the crop reads (what clipPixels does) == PIL reference', () => {
+  it.each(readable)('%s', async (name, entry) => {
+    const ours = await clipPixels(fixtureBytes(name), { name });
+    expect(sha256(ours)).toBe(entry.sha256);
+  });
+
+  it('decodes photos in part: the held pixels are that rectangle of the whole decode', async () => {
+    // JPEG RGB, gray and CMYK; PNG RGB, RGBA, 8-bit gray and gray+alpha.
+    const photos = ['jpeg_1000x600.jpg', 'jpeg_gray.jpg', 'jpeg_cmyk.jpg', 'jpeg_wide_3000x40.jpg', 'jpeg_tall_40x3000.jpg', 'png_rgb.png', 'png_rgba.png', 'png_gray.png', 'png_gray_alpha.png'];
+    for (const name of photos) {
+      const bytes = fixtureBytes(name);
+      const whole = await decodeImage(bytes, { name });
+      const img = await decodeImage(bytes, { name, part: (w, h) => clipSourcePart(w, h) });
+      const part = img.part!;
+      expect(part, name).toBeDefined();
+      expect(part, name).toEqual(clipSourcePart(whole.width, whole.height));
+      expect(part.width * part.height, name).toBeLessThan(whole.width * whole.height);
+      expect([img.width, img.height, img.pilMode, img.layout]).toEqual([whole.width, whole.height, whole.pilMode, whole.layout]);
+      const ch = img.data.length / (part.width * part.height);
+      for (let y = 0; y < part.height; y++) {
+        const s0 = ((part.top + y) * whole.width + part.left) * ch;
+        const row = whole.data.subarray(s0, s0 + part.width * ch);
+        expect(Buffer.from(img.data.subarray(y * part.width * ch, (y + 1) * part.width * ch)).equals(Buffer.from(row as Uint8Array)), `${name} row ${y}`).toBe(true);
+      }
+    }
+  });
+
+  it('decodes whole what resizes with NEAREST or from 16 bits, and what the crop reads all of', async () => {
+    for (const name of ['png_palette_4bit.png', 'png_gray_1bit.png', 'png_gray16.png', 'png_rgb16.png', 'gif_gray.gif', 'webp_lossy.webp', 'tiff_rgb.tif', 'jpeg_224x224.jpg']) {
+      const img = await decodeImage(fixtureBytes(name), { name, part: (w, h) => clipSourcePart(w, h) });
+      expect(img.part, name).toBeUndefined();
+    }
   });
 });
 

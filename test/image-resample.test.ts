@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { premultiplyRgba } from '../src/image/convert.ts';
+import { passSpan } from '../src/image/coefficients.ts';
 import { centerCrop, centerCropPlan, clipResizeSize, roundHalfEven } from '../src/image/crop.ts';
 import {
   bicubicFilter, nearestIndices, precomputeCoeffs, resizeBicubicI32, resizeBicubicU8, resizeBicubicU8Js, resizeNearestU8,
@@ -95,6 +96,45 @@ describe('resizeBicubicU8, hand-checked', () => {
       const row = full.subarray(((win.y + y) * 90 + win.x) * ch, ((win.y + y) * 90 + win.x + win.width) * ch);
       expect(Array.from(part.subarray(y * win.width * ch, (y + 1) * win.width * ch))).toEqual(Array.from(row));
     }
+  });
+
+  it('reads only the held part of the source: a part covering what the window reads gives the same bytes', () => {
+    const w = 97, h = 61, ch = 3;
+    const src = Uint8Array.from({ length: w * h * ch }, (_, i) => (i * 7919 + (i >> 5) * 31) % 256);
+    const cases: [number, number, { x: number; y: number; width: number; height: number }][] = [
+      [33, 21, { x: 4, y: 3, width: 20, height: 12 }], // down both ways
+      [140, 88, { x: 50, y: 30, width: 40, height: 20 }], // up both ways
+      [97, 20, { x: 10, y: 2, width: 70, height: 15 }], // vertical pass only
+      [40, 61, { x: 5, y: 7, width: 30, height: 40 }], // horizontal pass only
+      [97, 61, { x: 9, y: 8, width: 50, height: 30 }], // same size: a plain copy
+    ];
+    for (const [ow, oh, win] of cases) {
+      const whole = resizeBicubicU8Js(src, w, h, ch, ow, oh, win);
+      const cols = ow === w ? { first: win.x, end: win.x + win.width } : passSpan(w, ow, win.x, win.width);
+      const rows = oh === h ? { first: win.y, end: win.y + win.height } : passSpan(h, oh, win.y, win.height);
+      const part = { left: cols.first, top: rows.first, width: cols.end - cols.first, height: rows.end - rows.first };
+      const held = new Uint8Array(part.width * part.height * ch);
+      for (let y = 0; y < part.height; y++) {
+        const s0 = ((part.top + y) * w + part.left) * ch;
+        held.set(src.subarray(s0, s0 + part.width * ch), y * part.width * ch);
+      }
+      expect(Buffer.from(resizeBicubicU8Js(held, w, h, ch, ow, oh, win, part)).equals(Buffer.from(whole))).toBe(true);
+      expect(Buffer.from(resizeBicubicU8(held, w, h, ch, ow, oh, win, part)).equals(Buffer.from(whole))).toBe(true);
+      if (ow !== w || oh !== h) expect(Buffer.from(resizeBicubicU8Wasm(held, w, h, ch, ow, oh, win, part)!).equals(Buffer.from(whole))).toBe(true);
+      // One column or row short of what the window reads is an error, not different bytes.
+      if (part.width > 1) {
+        const short = { ...part, width: part.width - 1 };
+        expect(() => resizeBicubicU8(held, w, h, ch, ow, oh, win, short)).toThrow(/only the/);
+        expect(() => resizeBicubicU8Js(held, w, h, ch, ow, oh, win, short)).toThrow(/only the/);
+      }
+      if (part.top > 0) expect(() => resizeBicubicU8(held, w, h, ch, ow, oh, win, { ...part, top: part.top - 1 })).toThrow(/only the/);
+    }
+  });
+
+  it('rejects parts outside the image or larger than the samples given', () => {
+    const src = new Uint8Array(6 * 4 * 3);
+    expect(() => resizeBicubicU8(src, 6, 4, 3, 3, 2, undefined, { left: 1, top: 0, width: 6, height: 4 })).toThrow(/not inside the 6x4 image/);
+    expect(() => resizeBicubicU8(src.subarray(1), 6, 4, 3, 3, 2, undefined, { left: 0, top: 0, width: 6, height: 4 })).toThrow(/too small/);
   });
 
   it('rejects windows outside the output and undersized sources', () => {

@@ -10,8 +10,9 @@ import { premultiplyRgba, cmykToRgb, grayToRgb, int32ToRgb, unpremultiplyToRgb, 
 import { centerCropPlan, clipResizeSize } from './crop.ts';
 import type { DecodedImage } from './decode.ts';
 import { layoutChannels } from './decode.ts';
+import { passSpan } from './coefficients.ts';
 import { resizeBicubicI32, resizeBicubicU8, resizeNearestU8 } from './resample.ts';
-import type { Window } from './resample.ts';
+import type { SourcePart, Window } from './resample.ts';
 import { releaseNow } from './release.ts';
 import { toRgb } from './rgb.ts';
 
@@ -22,11 +23,23 @@ export interface TransformOptions {
   convertFirst?: boolean;
 }
 
+/**
+ * The part of a width x height image that BICUBIC resizing and cropping to size x size reads:
+ * the crop's rows and columns widened by the filter's support. For a decoder (DecodeOptions.part).
+ */
+export function clipSourcePart(width: number, height: number, size = 224): SourcePart {
+  const [w, h] = clipResizeSize(width, height, size);
+  const plan = centerCropPlan(w, h, size);
+  const cols = passSpan(width, w, plan.left, size);
+  const rows = passSpan(height, h, plan.top, size);
+  return { left: cols.first, top: rows.first, width: cols.end - cols.first, height: rows.end - rows.first };
+}
+
 /** Returns the size x size x 3 uint8 (HWC) crop, before ToTensor/Normalize. */
 export function clipResizeCrop(img: DecodedImage, opts: TransformOptions = {}): Uint8Array {
   const size = opts.size ?? 224;
   if (opts.convertFirst && img.pilMode !== 'RGB') {
-    img = { format: img.format, pilMode: 'RGB', width: img.width, height: img.height, layout: 'RGB', data: toRgb(img) };
+    img = { format: img.format, pilMode: 'RGB', width: img.width, height: img.height, part: img.part, layout: 'RGB', data: toRgb(img) };
   }
   const [w, h] = clipResizeSize(img.width, img.height, size);
   const plan = centerCropPlan(w, h, size);
@@ -38,6 +51,10 @@ export function clipResizeCrop(img: DecodedImage, opts: TransformOptions = {}): 
   const out = new Uint8Array(size * size * 3);
   const ch = layoutChannels(img.layout);
   const nearest = img.pilMode === 'P' || img.pilMode === '1';
+  // Only what resizes with BICUBIC from 8-bit samples is decoded in part (decode.ts).
+  if (img.part && (nearest || img.layout === 'I')) {
+    throw new Error(`internal: a ${img.pilMode} image was decoded in part, but its resize reads the whole image`);
+  }
 
   if (img.layout === 'I') {
     return int32ToRgb(resizeBicubicI32(img.data, img.width, img.height, w, h, win), out);
@@ -50,11 +67,11 @@ export function clipResizeCrop(img: DecodedImage, opts: TransformOptions = {}): 
     // Image.resize converts RGBA/LA to premultiplied RGBa/La, resizes, converts back; it
     // returns a plain copy (no premultiply round trip) when the size does not change.
     const pm = premultiplyRgba(img.data);
-    const resized = resizeBicubicU8(pm, img.width, img.height, 4, w, h, win);
+    const resized = resizeBicubicU8(pm, img.width, img.height, 4, w, h, win, img.part);
     releaseNow(pm);
     return unpremultiplyToRgb(resized, out);
   } else {
-    px = resizeBicubicU8(img.data, img.width, img.height, ch, w, h, win);
+    px = resizeBicubicU8(img.data, img.width, img.height, ch, w, h, win, img.part);
   }
   switch (img.layout) {
     case 'RGB':

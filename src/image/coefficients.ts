@@ -12,6 +12,28 @@ export interface Window {
   height: number;
 }
 
+/**
+ * The part of the source image whose samples are held, when not all of it is (a decoder
+ * asked for only the pixels a window needs): pixel (x, y) of the whole image is sample
+ * `((y - top) * width + (x - left)) * channels`.
+ */
+export interface SourcePart {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** Throws unless `part` holds source columns [colFirst, colEnd) and rows [rowFirst, rowEnd). */
+export function checkHeld(part: SourcePart, colFirst: number, colEnd: number, rowFirst: number, rowEnd: number): void {
+  if (colFirst < part.left || rowFirst < part.top || colEnd > part.left + part.width || rowEnd > part.top + part.height) {
+    throw new RangeError(
+      `the window reads source columns ${colFirst}..${colEnd - 1} and rows ${rowFirst}..${rowEnd - 1}, ` +
+        `but only the ${part.width}x${part.height} part at ${part.left},${part.top} is held`,
+    );
+  }
+}
+
 // 8 bits for the result and 2 for overshoot of the negative-lobed filter leave 22 in an int32.
 export const PRECISION_BITS = 22;
 const ONE = 1 << PRECISION_BITS;

@@ -18,6 +18,7 @@ import type { GifFirstFrame } from './gif.ts';
 import { parseJpegHeader, parsePngHeader, sniffFormat } from './sniff.ts';
 import type { ImageFormat } from './sniff.ts';
 import { rgbaToRgb } from './convert.ts';
+import type { SourcePart } from './coefficients.ts';
 
 /** Image modes PIL can give for the formats we accept. */
 export type PilMode = 'RGB' | 'RGBA' | 'L' | 'LA' | 'P' | '1' | 'CMYK' | 'I';
@@ -26,8 +27,11 @@ interface Common {
   format: Exclude<ImageFormat, 'unknown' | 'bmp'>;
   /** The mode PIL would open the file in. */
   pilMode: PilMode;
+  /** The whole image's size, as PIL reports it. */
   width: number;
   height: number;
+  /** Set when `data` holds only this part of the image (DecodeOptions.part). */
+  part?: SourcePart;
 }
 
 /**
@@ -83,6 +87,12 @@ export interface DecodeOptions {
    * = 178956970, past which `Image.open` raises DecompressionBombError.
    */
   maxPixels?: number;
+  /**
+   * The part of the image the caller will read, given its size. Photos (8-bit JPEG and PNG in
+   * modes that resize with BICUBIC) are then decoded into just that part: a centre crop needs
+   * about 3/4 of a 4:3 photo and less of a panorama, and the rest need not be held or copied.
+   */
+  part?: (width: number, height: number) => SourcePart;
 }
 
 type SharpModule = (typeof import('sharp'))['default'];
@@ -143,12 +153,14 @@ interface Raw {
 
 async function runSharp(
   input: ImageInput, format: string, opts: DecodeOptions, header: string,
-  configure: (s: Sharp) => Sharp, depth?: 'ushort',
+  configure: (s: Sharp) => Sharp, depth?: 'ushort', part?: SourcePart,
 ): Promise<Raw> {
+  let raw: Raw;
   try {
     const s = configure((await sharp())(sharpInput(input), baseOptions(opts)));
+    if (part) s.extract(part);
     const { data, info } = await (depth ? s.raw({ depth }) : s.raw()).toBuffer({ resolveWithObject: true });
-    return { data, width: info.width, height: info.height, channels: info.channels };
+    raw = { data, width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     throw new ImageDecodeError(
@@ -158,6 +170,27 @@ async function runSharp(
       { cause: e },
     );
   }
+  // The part was planned on the header's size; libvips must have decoded that size.
+  if (part && (raw.width !== part.width || raw.height !== part.height)) {
+    throw new ImageDecodeError(
+      `cannot decode ${FORMAT_NAMES[format]} image (${header}${sizeOf(input)} bytes): asked libvips for ` +
+        `${part.width}x${part.height} pixels at ${part.left},${part.top} and received ${raw.width}x${raw.height}`,
+      format,
+      opts.name,
+    );
+  }
+  return raw;
+}
+
+/** The part to decode of a width x height photo: undefined for all of it. */
+function partOf(opts: DecodeOptions, width: number, height: number): SourcePart | undefined {
+  const part = opts.part?.(width, height);
+  return part && (part.width < width || part.height < height) ? part : undefined;
+}
+
+/** The size fields of an image decoded into `raw`, whole or the given part of it. */
+function sizeFields(raw: Raw, width: number, height: number, part: SourcePart | undefined): Pick<Common, 'width' | 'height' | 'part'> {
+  return part ? { width, height, part } : { width: raw.width, height: raw.height };
 }
 
 function u8(raw: Raw): Uint8Array {
@@ -197,23 +230,25 @@ function checkChannels(raw: Raw, allowed: number[], format: string, what: string
 async function decodeJpeg(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
   const h = parseJpegHeader(headOf(input), opts.name);
   const hdr = `${h.width}x${h.height}, ${h.components} components, `;
+  // L, RGB and CMYK all resize with BICUBIC.
+  const part = partOf(opts, h.width, h.height);
   if (h.components === 1) {
-    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'));
+    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'), undefined, part);
     checkChannels(raw, [1], 'jpeg', 'a grayscale', opts);
-    return { format: 'jpeg', pilMode: 'L', width: raw.width, height: raw.height, layout: 'L', data: u8(raw) };
+    return { format: 'jpeg', pilMode: 'L', ...sizeFields(raw, h.width, h.height, part), layout: 'L', data: u8(raw) };
   }
   if (h.components === 4) {
     // Keep CMYK: without this sharp converts to sRGB through an ICC profile; PIL uses its
     // naive formula after resizing.
-    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'));
+    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'), undefined, part);
     checkChannels(raw, [4], 'jpeg', 'a CMYK', opts);
     // Both PIL ("CMYK;I") and libvips assume Adobe-style inverted CMYK, with or without an
     // Adobe APP14 marker, and undo the inversion: the samples agree as they come.
-    return { format: 'jpeg', pilMode: 'CMYK', width: raw.width, height: raw.height, layout: 'CMYK', data: u8(raw) };
+    return { format: 'jpeg', pilMode: 'CMYK', ...sizeFields(raw, h.width, h.height, part), layout: 'CMYK', data: u8(raw) };
   }
-  const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s);
+  const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s, undefined, part);
   checkChannels(raw, [3], 'jpeg', 'a colour', opts);
-  return { format: 'jpeg', pilMode: 'RGB', width: raw.width, height: raw.height, layout: 'RGB', data: u8(raw) };
+  return { format: 'jpeg', pilMode: 'RGB', ...sizeFields(raw, h.width, h.height, part), layout: 'RGB', data: u8(raw) };
 }
 
 async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<DecodedImage> {
@@ -260,19 +295,21 @@ async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<Decode
       ? { ...base, pilMode: 'RGBA', layout: 'RGBA', data }
       : { ...base, pilMode: 'RGB', layout: 'RGB', data };
   }
+  // 1-bit gray (mode 1) and palette images (P) resize with NEAREST: decoded whole.
+  const part = h.bitDepth === 1 || h.colorType === 3 ? undefined : partOf(opts, h.width, h.height);
   if (h.colorType === 0) {
     // 'b-w' output is the single gray band (a tRNS alpha, which PIL ignores, is dropped).
-    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace('b-w'));
+    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace('b-w'), undefined, part);
     checkChannels(raw, [1], 'png', 'a gray', opts);
     return {
-      format: 'png', pilMode: h.bitDepth === 1 ? '1' : 'L', width: raw.width, height: raw.height,
+      format: 'png', pilMode: h.bitDepth === 1 ? '1' : 'L', ...sizeFields(raw, h.width, h.height, part),
       layout: 'L', data: u8(raw),
     };
   }
   // Everything else comes out of libvips as sRGB (gray replicated), with alpha when the file
   // has an alpha channel or a tRNS chunk.
-  const raw = await runSharp(input, 'png', opts, hdr, (s) => s);
-  const base = { format: 'png' as const, width: raw.width, height: raw.height };
+  const raw = await runSharp(input, 'png', opts, hdr, (s) => s, undefined, part);
+  const base = { format: 'png' as const, ...sizeFields(raw, h.width, h.height, part) };
   if (h.colorType === 4 || h.colorType === 6) {
     checkChannels(raw, [4], 'png', 'an alpha', opts);
     return { ...base, pilMode: h.colorType === 4 ? 'LA' : 'RGBA', layout: 'RGBA', data: u8(raw) };

@@ -2,7 +2,7 @@
  * Image bytes -> CLIP ViT-B/32 pixel_values, matching OpenAI's `preprocess` run on
  * `Image.open(p)` with Pillow (see src/image/README.md for what is verified and how).
  */
-import { clipResizeCrop } from './clip-transform.ts';
+import { clipResizeCrop, clipSourcePart } from './clip-transform.ts';
 import type { TransformOptions } from './clip-transform.ts';
 import { decodeImage } from './decode.ts';
 import type { DecodeOptions, ImageInput } from './decode.ts';
@@ -16,7 +16,8 @@ export interface PreprocessOptions extends DecodeOptions, Omit<TransformOptions,
 
 /** The 224x224x3 uint8 crop (HWC) that ToTensor/Normalize turn into the tensor. */
 export async function clipPixels(input: ImageInput, opts: PreprocessOptions = {}): Promise<Uint8Array> {
-  const img = await decodeImage(input, opts);
+  // Only the pixels the crop reads are decoded (photos; see DecodeOptions.part).
+  const img = await decodeImage(input, { ...opts, part: (w, h) => clipSourcePart(w, h, CLIP_IMAGE_SIZE) });
   try {
     return clipResizeCrop(img, { size: CLIP_IMAGE_SIZE, convertFirst: opts.convertFirst });
   } finally {

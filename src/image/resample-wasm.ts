@@ -7,8 +7,8 @@
  * in bands of 1 MiB, so memory stays small whatever the image size; the one module memory
  * is reused (calls are synchronous, so there is no sharing between images).
  */
-import { passSpan, toFixedPoint } from './coefficients.ts';
-import type { Window } from './coefficients.ts';
+import { checkHeld, passSpan, toFixedPoint } from './coefficients.ts';
+import type { SourcePart, Window } from './coefficients.ts';
 import { KERNELS_WASM_BASE64 } from './resample-kernels.ts';
 
 interface Kernels {
@@ -49,10 +49,12 @@ function align16(n: number): number {
 
 /**
  * Same contract as resizeBicubicU8Js (window inside the output, outW/outH differing from the
- * source in at least one dimension); returns null when it cannot run here.
+ * source in at least one dimension, `src` holding `part` of the image); returns null when it
+ * cannot run here.
  */
 export function resizeBicubicU8Wasm(
   src: Uint8Array, srcW: number, srcH: number, ch: number, outW: number, outH: number, win: Window,
+  part: SourcePart = { left: 0, top: 0, width: srcW, height: srcH },
 ): Uint8Array | null {
   if (kernels === null || !(ch === 1 || ch === 3 || ch === 4)) return null;
   const needH = outW !== srcW;
@@ -62,6 +64,7 @@ export function resizeBicubicU8Wasm(
   const rowLen = win.width * ch;
 
   const { coeffs: horiz, first: colFirst, end: colEnd } = passSpan(srcW, outW, win.x, win.width);
+  checkHeld(part, colFirst, colEnd, rowFirst, rowEnd);
   const bandStride = (colEnd - colFirst) * ch;
   const bandRows = Math.max(1, Math.min(midRows, Math.floor(BAND_BYTES / bandStride)));
 
@@ -99,12 +102,14 @@ export function resizeBicubicU8Wasm(
     heap32.set(toFixedPoint(vert.weights), vKk / 4);
   }
 
-  const srcStride = srcW * ch;
+  // Samples per held row; the sample where row rowFirst's column `x` is held is rowStart + x * ch.
+  const srcStride = part.width * ch;
+  const rowStart = (rowFirst - part.top) * srcStride - part.left * ch;
   if (horiz) {
     for (let r = 0; r < midRows; r += bandRows) {
       const rows = Math.min(bandRows, midRows - r);
       for (let i = 0; i < rows; i++) {
-        const s = (rowFirst + r + i) * srcStride + colFirst * ch;
+        const s = rowStart + (r + i) * srcStride + colFirst * ch;
         heap.set(src.subarray(s, s + bandStride), band + i * bandStride);
       }
       const dst = mid + r * rowLen;
@@ -116,7 +121,7 @@ export function resizeBicubicU8Wasm(
     }
   } else {
     for (let i = 0; i < midRows; i++) {
-      const s = (rowFirst + i) * srcStride + win.x * ch;
+      const s = rowStart + i * srcStride + win.x * ch;
       heap.set(src.subarray(s, s + rowLen), mid + i * rowLen);
     }
   }

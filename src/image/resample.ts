@@ -10,12 +10,12 @@
  * 224x224 of it, and the horizontal pass only touches the source rows the window needs.
  */
 
-import { HALF, PRECISION_BITS, passSpan, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
-import type { Coefficients, Window } from './coefficients.ts';
+import { HALF, PRECISION_BITS, checkHeld, passSpan, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
+import type { Coefficients, SourcePart, Window } from './coefficients.ts';
 import { resizeBicubicU8Wasm } from './resample-wasm.ts';
 
 export { bicubicFilter, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
-export type { Coefficients, Window } from './coefficients.ts';
+export type { Coefficients, SourcePart, Window } from './coefficients.ts';
 
 function checkWindow(outW: number, outH: number, win: Window): void {
   if (
@@ -32,6 +32,24 @@ function checkSource(len: number, w: number, h: number, ch: number): void {
   if (!(w >= 1 && h >= 1 && len >= w * h * ch)) {
     throw new RangeError(`source of ${len} samples is too small for ${w}x${h}x${ch}`);
   }
+}
+
+/** Checks a held part of a srcW x srcH image and that `len` samples fill it. */
+function checkPart(len: number, srcW: number, srcH: number, ch: number, part: SourcePart): void {
+  if (!(srcW >= 1 && srcH >= 1 && part.left >= 0 && part.top >= 0 && part.left + part.width <= srcW && part.top + part.height <= srcH)) {
+    throw new RangeError(`source part ${part.width}x${part.height} at ${part.left},${part.top} is not inside the ${srcW}x${srcH} image`);
+  }
+  checkSource(len, part.width, part.height, ch);
+}
+
+function whole(srcW: number, srcH: number): SourcePart {
+  return { left: 0, top: 0, width: srcW, height: srcH };
+}
+
+/** The window of a same-size "resize" (no resampling), out of the held part. */
+function copyWindow(src: Uint8Array, ch: number, part: SourcePart, win: Window, out: Uint8Array): Uint8Array {
+  checkHeld(part, win.x, win.x + win.width, win.y, win.y + win.height);
+  return cropWindow(src, part.width, ch, { ...win, x: win.x - part.left, y: win.y - part.top }, out);
 }
 
 /**
@@ -52,48 +70,53 @@ export function cropWindow<T extends Uint8Array | Int32Array>(
 /**
  * Pillow BICUBIC resize of an interleaved uint8 image with 1 to 4 channels (modes L, RGB,
  * RGBA/RGBa, CMYK), returning only `win` of the (outW x outH) result, interleaved.
- * Runs the WebAssembly SIMD kernels where available, else the JavaScript below; both give
- * Pillow's bytes.
+ * `src` may hold only `part` of the srcW x srcH image, as long as that covers what the
+ * window reads. Runs the WebAssembly SIMD kernels where available, else the JavaScript
+ * below; both give Pillow's bytes.
  */
 export function resizeBicubicU8(
   src: Uint8Array, srcW: number, srcH: number, ch: number,
   outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
+  part: SourcePart = whole(srcW, srcH),
 ): Uint8Array {
-  checkSource(src.length, srcW, srcH, ch);
+  checkPart(src.length, srcW, srcH, ch, part);
   checkWindow(outW, outH, win);
-  if (outW === srcW && outH === srcH) return cropWindow(src, srcW, ch, win, new Uint8Array(win.width * win.height * ch));
-  return resizeBicubicU8Wasm(src, srcW, srcH, ch, outW, outH, win) ?? resizeBicubicU8Js(src, srcW, srcH, ch, outW, outH, win);
+  if (outW === srcW && outH === srcH) return copyWindow(src, ch, part, win, new Uint8Array(win.width * win.height * ch));
+  return resizeBicubicU8Wasm(src, srcW, srcH, ch, outW, outH, win, part) ?? resizeBicubicU8Js(src, srcW, srcH, ch, outW, outH, win, part);
 }
 
 /** The plain JavaScript implementation (the fallback, and the reference for the kernels). */
 export function resizeBicubicU8Js(
   src: Uint8Array, srcW: number, srcH: number, ch: number,
   outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
+  part: SourcePart = whole(srcW, srcH),
 ): Uint8Array {
-  checkSource(src.length, srcW, srcH, ch);
+  checkPart(src.length, srcW, srcH, ch, part);
   checkWindow(outW, outH, win);
   const out = new Uint8Array(win.width * win.height * ch);
-  if (outW === srcW && outH === srcH) return cropWindow(src, srcW, ch, win, out);
+  if (outW === srcW && outH === srcH) return copyWindow(src, ch, part, win, out);
 
   // Pillow skips a pass whose size does not change (need_horizontal / need_vertical).
-  const needH = outW !== srcW;
-
+  const { coeffs: horiz, first: colFirst, end: colEnd } = passSpan(srcW, outW, win.x, win.width);
   const { coeffs: vert, first: rowFirst, end: rowEnd } = passSpan(srcH, outH, win.y, win.height);
+  checkHeld(part, colFirst, colEnd, rowFirst, rowEnd);
+  // Samples per held row, and the sample index pixel (0, 0) of the whole image would have.
+  const stride = part.width * ch;
+  const base = -(part.top * part.width + part.left) * ch;
 
   // Intermediate image: rows [rowFirst, rowEnd) of the horizontal pass, window columns only.
   let mid: Uint8Array;
   let midStride: number; // samples per row
   let midOffset: number; // sample index of (window column 0, row rowFirst)
-  if (needH) {
-    const h = precomputeCoeffs(srcW, outW, win.x, win.width);
+  if (horiz) {
     mid = new Uint8Array((rowEnd - rowFirst) * win.width * ch);
-    horizontalPass(src, srcW, ch, rowFirst, rowEnd, h.bounds, toFixedPoint(h.weights), h.ksize, win.width, mid);
+    horizontalPass(src, stride, base, ch, rowFirst, rowEnd, horiz.bounds, toFixedPoint(horiz.weights), horiz.ksize, win.width, mid);
     midStride = win.width * ch;
     midOffset = 0;
   } else {
     mid = src;
-    midStride = srcW * ch;
-    midOffset = (rowFirst * srcW + win.x) * ch;
+    midStride = stride;
+    midOffset = base + rowFirst * stride + win.x * ch;
   }
 
   if (vert === null) {
@@ -114,15 +137,15 @@ function clip8(v: number): number {
   return s < 0 ? 0 : s > 255 ? 255 : s;
 }
 
+/** Rows [rowFirst, rowEnd) of the image; row y starts at sample `base + y * srcStride` of src. */
 function horizontalPass(
-  src: Uint8Array, srcW: number, ch: number, rowFirst: number, rowEnd: number,
+  src: Uint8Array, srcStride: number, base: number, ch: number, rowFirst: number, rowEnd: number,
   bounds: Int32Array, kk: Int32Array, ksize: number, outW: number, out: Uint8Array,
 ): void {
   let o = 0;
-  const srcStride = srcW * ch;
   if (ch === 3) {
     for (let y = rowFirst; y < rowEnd; y++) {
-      const row = y * srcStride;
+      const row = base + y * srcStride;
       for (let xx = 0; xx < outW; xx++) {
         const n = bounds[xx * 2 + 1]!;
         let p = row + bounds[xx * 2]! * 3;
@@ -145,7 +168,7 @@ function horizontalPass(
     }
   } else if (ch === 4) {
     for (let y = rowFirst; y < rowEnd; y++) {
-      const row = y * srcStride;
+      const row = base + y * srcStride;
       for (let xx = 0; xx < outW; xx++) {
         const n = bounds[xx * 2 + 1]!;
         let p = row + bounds[xx * 2]! * 4;
@@ -171,7 +194,7 @@ function horizontalPass(
     }
   } else {
     for (let y = rowFirst; y < rowEnd; y++) {
-      const row = y * srcStride;
+      const row = base + y * srcStride;
       for (let xx = 0; xx < outW; xx++) {
         const n = bounds[xx * 2 + 1]!;
         const p0 = row + bounds[xx * 2]! * ch;

@@ -15,7 +15,7 @@ export interface RgbImage {
 
 /** `out` may be given to write into; it must hold width * height * 3 bytes. */
 export function toRgb(img: DecodedImage, out?: Uint8Array): Uint8Array {
-  const n = img.width * img.height;
+  const n = img.part ? img.part.width * img.part.height : img.width * img.height;
   const dst = out ?? new Uint8Array(n * 3);
   switch (img.layout) {
     case 'RGB':
