@@ -24,6 +24,11 @@ export interface SourcePart {
   height: number;
 }
 
+/** All of a width x height image, held whole. */
+export function wholeImage(width: number, height: number): SourcePart {
+  return { left: 0, top: 0, width, height };
+}
+
 /** Throws unless `part` holds source columns [colFirst, colEnd) and rows [rowFirst, rowEnd). */
 export function checkHeld(part: SourcePart, colFirst: number, colEnd: number, rowFirst: number, rowEnd: number): void {
   if (colFirst < part.left || rowFirst < part.top || colEnd > part.left + part.width || rowEnd > part.top + part.height) {

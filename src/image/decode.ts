@@ -153,7 +153,7 @@ interface Raw {
 
 async function runSharp(
   input: ImageInput, format: string, opts: DecodeOptions, header: string,
-  configure: (s: Sharp) => Sharp, depth?: 'ushort', part?: SourcePart,
+  configure: (s: Sharp) => Sharp, { depth, part }: { depth?: 'ushort'; part?: SourcePart } = {},
 ): Promise<Raw> {
   let raw: Raw;
   try {
@@ -233,20 +233,20 @@ async function decodeJpeg(input: ImageInput, opts: DecodeOptions): Promise<Decod
   // L, RGB and CMYK all resize with BICUBIC.
   const part = partOf(opts, h.width, h.height);
   if (h.components === 1) {
-    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'), undefined, part);
+    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.toColourspace('b-w'), { part });
     checkChannels(raw, [1], 'jpeg', 'a grayscale', opts);
     return { format: 'jpeg', pilMode: 'L', ...sizeFields(raw, h.width, h.height, part), layout: 'L', data: u8(raw) };
   }
   if (h.components === 4) {
     // Keep CMYK: without this sharp converts to sRGB through an ICC profile; PIL uses its
     // naive formula after resizing.
-    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'), undefined, part);
+    const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s.pipelineColourspace('cmyk').toColourspace('cmyk'), { part });
     checkChannels(raw, [4], 'jpeg', 'a CMYK', opts);
     // Both PIL ("CMYK;I") and libvips assume Adobe-style inverted CMYK, with or without an
     // Adobe APP14 marker, and undo the inversion: the samples agree as they come.
     return { format: 'jpeg', pilMode: 'CMYK', ...sizeFields(raw, h.width, h.height, part), layout: 'CMYK', data: u8(raw) };
   }
-  const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s, undefined, part);
+  const raw = await runSharp(input, 'jpeg', opts, hdr, (s) => s, { part });
   checkChannels(raw, [3], 'jpeg', 'a colour', opts);
   return { format: 'jpeg', pilMode: 'RGB', ...sizeFields(raw, h.width, h.height, part), layout: 'RGB', data: u8(raw) };
 }
@@ -259,7 +259,7 @@ async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<Decode
     // PIL keeps only the high byte of 16-bit samples ("RGB;16B" etc.), except for plain
     // 16-bit gray, which it opens as 32-bit mode I. libvips would scale to 8 bits its own way,
     // so ask for the 16-bit samples.
-    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace(gray ? 'grey16' : 'rgb16'), 'ushort');
+    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace(gray ? 'grey16' : 'rgb16'), { depth: 'ushort' });
     const src = u16(raw);
     const n = raw.width * raw.height;
     const ch = raw.channels;
@@ -299,7 +299,7 @@ async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<Decode
   const part = h.bitDepth === 1 || h.colorType === 3 ? undefined : partOf(opts, h.width, h.height);
   if (h.colorType === 0) {
     // 'b-w' output is the single gray band (a tRNS alpha, which PIL ignores, is dropped).
-    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace('b-w'), undefined, part);
+    const raw = await runSharp(input, 'png', opts, hdr, (s) => s.toColourspace('b-w'), { part });
     checkChannels(raw, [1], 'png', 'a gray', opts);
     return {
       format: 'png', pilMode: h.bitDepth === 1 ? '1' : 'L', ...sizeFields(raw, h.width, h.height, part),
@@ -308,7 +308,7 @@ async function decodePng(input: ImageInput, opts: DecodeOptions): Promise<Decode
   }
   // Everything else comes out of libvips as sRGB (gray replicated), with alpha when the file
   // has an alpha channel or a tRNS chunk.
-  const raw = await runSharp(input, 'png', opts, hdr, (s) => s, undefined, part);
+  const raw = await runSharp(input, 'png', opts, hdr, (s) => s, { part });
   const base = { format: 'png' as const, ...sizeFields(raw, h.width, h.height, part) };
   if (h.colorType === 4 || h.colorType === 6) {
     checkChannels(raw, [4], 'png', 'an alpha', opts);

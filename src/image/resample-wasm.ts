@@ -7,7 +7,7 @@
  * in bands of 1 MiB, so memory stays small whatever the image size; the one module memory
  * is reused (calls are synchronous, so there is no sharing between images).
  */
-import { checkHeld, passSpan, toFixedPoint } from './coefficients.ts';
+import { checkHeld, passSpan, toFixedPoint, wholeImage } from './coefficients.ts';
 import type { SourcePart, Window } from './coefficients.ts';
 import { KERNELS_WASM_BASE64 } from './resample-kernels.ts';
 
@@ -54,7 +54,7 @@ function align16(n: number): number {
  */
 export function resizeBicubicU8Wasm(
   src: Uint8Array, srcW: number, srcH: number, ch: number, outW: number, outH: number, win: Window,
-  part: SourcePart = { left: 0, top: 0, width: srcW, height: srcH },
+  part: SourcePart = wholeImage(srcW, srcH),
 ): Uint8Array | null {
   if (kernels === null || !(ch === 1 || ch === 3 || ch === 4)) return null;
   const needH = outW !== srcW;

@@ -10,7 +10,7 @@
  * 224x224 of it, and the horizontal pass only touches the source rows the window needs.
  */
 
-import { HALF, PRECISION_BITS, checkHeld, passSpan, precomputeCoeffs, toFixedPoint } from './coefficients.ts';
+import { HALF, PRECISION_BITS, checkHeld, passSpan, precomputeCoeffs, toFixedPoint, wholeImage } from './coefficients.ts';
 import type { Coefficients, SourcePart, Window } from './coefficients.ts';
 import { resizeBicubicU8Wasm } from './resample-wasm.ts';
 
@@ -40,10 +40,6 @@ function checkPart(len: number, srcW: number, srcH: number, ch: number, part: So
     throw new RangeError(`source part ${part.width}x${part.height} at ${part.left},${part.top} is not inside the ${srcW}x${srcH} image`);
   }
   checkSource(len, part.width, part.height, ch);
-}
-
-function whole(srcW: number, srcH: number): SourcePart {
-  return { left: 0, top: 0, width: srcW, height: srcH };
 }
 
 /** The window of a same-size "resize" (no resampling), out of the held part. */
@@ -77,7 +73,7 @@ export function cropWindow<T extends Uint8Array | Int32Array>(
 export function resizeBicubicU8(
   src: Uint8Array, srcW: number, srcH: number, ch: number,
   outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
-  part: SourcePart = whole(srcW, srcH),
+  part: SourcePart = wholeImage(srcW, srcH),
 ): Uint8Array {
   checkPart(src.length, srcW, srcH, ch, part);
   checkWindow(outW, outH, win);
@@ -89,7 +85,7 @@ export function resizeBicubicU8(
 export function resizeBicubicU8Js(
   src: Uint8Array, srcW: number, srcH: number, ch: number,
   outW: number, outH: number, win: Window = { x: 0, y: 0, width: outW, height: outH },
-  part: SourcePart = whole(srcW, srcH),
+  part: SourcePart = wholeImage(srcW, srcH),
 ): Uint8Array {
   checkPart(src.length, srcW, srcH, ch, part);
   checkWindow(outW, outH, win);
