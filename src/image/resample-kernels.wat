@@ -11,17 +11,27 @@
 
   ;; Horizontal pass for 3- or 4-byte pixels. For each of `rows` rows of `src` (row stride
   ;; `srcStride` bytes) and each output column xx < outW: taps start at pixel bounds[2xx] and
-  ;; number bounds[2xx+1], weights at kk[xx*ksize ..]; `ch` bytes per pixel. A pixel is loaded
-  ;; as 4 bytes, so with 3-byte pixels the caller leaves a spare byte after `src`. Rows go in
-  ;; pairs that share the weight loads and loop overhead; an odd last row pairs with itself.
+  ;; number bounds[2xx+1]; `ch` bytes per pixel. Taps go in pairs, with 16-bit multiplies: each
+  ;; 22-bit weight w is split as w = hi * 2048 + lo (hi = w >> 11, 0 <= lo < 2048), and for
+  ;; column xx, pair j, the 32 bytes at kk + xx * pairStride + j * 32 hold the i16 lanes
+  ;; (hi(2j), hi(2j+1)) x 4, then (lo(2j), lo(2j+1)) x 4 (a tap past the last one weighs 0).
+  ;; A pair's two pixels, widened to i16 as (c0, c0', c1, c1', c2, c2', c3, c3'), times those by
+  ;; i32x4.dot_i16x8_s give each channel's two products; sum = (sumHi << 11) + sumLo is Pillow's
+  ;; exact int32 sum. 8 bytes are loaded per pair, so the caller leaves spare bytes after `src`.
+  ;; Rows go in pairs that share the weight loads; an odd last row pairs with itself.
   (func (export "hpass")
     (param $src i32) (param $srcStride i32) (param $ch i32) (param $rows i32)
-    (param $bounds i32) (param $kk i32) (param $ksize i32) (param $outW i32) (param $out i32)
+    (param $bounds i32) (param $kk i32) (param $pairStride i32) (param $outW i32) (param $out i32)
     (local $y i32) (local $row i32) (local $xx i32) (local $b i32) (local $p i32) (local $k i32)
-    (local $kEnd i32) (local $acc v128) (local $acc2 v128) (local $w v128) (local $kstride i32)
-    (local $step i32) (local $o i32) (local $outStride i32)
-    (local.set $kstride (i32.shl (local.get $ksize) (i32.const 2)))
+    (local $kEnd i32) (local $hi v128) (local $lo v128) (local $hi2 v128) (local $lo2 v128)
+    (local $wHi v128) (local $wLo v128) (local $px v128) (local $mask v128) (local $acc v128)
+    (local $step i32) (local $o i32) (local $outStride i32) (local $pairBytes i32)
     (local.set $outStride (i32.mul (local.get $outW) (local.get $ch)))
+    (local.set $pairBytes (i32.shl (local.get $ch) (i32.const 1)))
+    ;; bytes of the two pixels into i16 lanes (c0, c0', c1, c1', ...); index 16 gives a zero byte
+    (local.set $mask (select (v128.const i8x16 0 16 4 16 1 16 5 16 2 16 6 16 3 16 7 16)
+      (v128.const i8x16 0 16 3 16 1 16 4 16 2 16 5 16 16 16 16 16)
+      (i32.eq (local.get $ch) (i32.const 4))))
     (block $rowsDone
       (loop $rowLoop
         (br_if $rowsDone (i32.ge_u (local.get $y) (local.get $rows)))
@@ -35,32 +45,37 @@
         (block $colsDone
           (loop $colLoop
             (br_if $colsDone (i32.ge_u (local.get $xx) (local.get $outW)))
-            (local.set $k (i32.add (local.get $kk) (i32.mul (local.get $xx) (local.get $kstride))))
+            (local.set $k (i32.add (local.get $kk) (i32.mul (local.get $xx) (local.get $pairStride))))
             (local.set $p (i32.add (local.get $row) (i32.mul (i32.load (local.get $b)) (local.get $ch))))
-            (local.set $kEnd (i32.add (local.get $k) (i32.shl (i32.load offset=4 (local.get $b)) (i32.const 2))))
-            (local.set $acc (i32x4.splat (i32.const 2097152)))
-            (local.set $acc2 (local.get $acc))
+            ;; pairs = ceil(taps / 2), 32 bytes each
+            (local.set $kEnd (i32.add (local.get $k)
+              (i32.shl (i32.shr_u (i32.add (i32.load offset=4 (local.get $b)) (i32.const 1)) (i32.const 1)) (i32.const 5))))
+            (local.set $hi (v128.const i32x4 0 0 0 0))
+            (local.set $lo (local.get $hi))
+            (local.set $hi2 (local.get $hi))
+            (local.set $lo2 (local.get $hi))
             (block $tapsDone
               (loop $tapLoop
                 (br_if $tapsDone (i32.ge_u (local.get $k) (local.get $kEnd)))
-                (local.set $w (i32x4.splat (i32.load (local.get $k))))
-                (local.set $acc
-                  (i32x4.add (local.get $acc)
-                    (i32x4.mul
-                      (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $p))))
-                      (local.get $w))))
-                (local.set $acc2
-                  (i32x4.add (local.get $acc2)
-                    (i32x4.mul
-                      (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u
-                        (v128.load32_zero (i32.add (local.get $p) (local.get $step)))))
-                      (local.get $w))))
-                (local.set $p (i32.add (local.get $p) (local.get $ch)))
-                (local.set $k (i32.add (local.get $k) (i32.const 4)))
+                (local.set $wHi (v128.load (local.get $k)))
+                (local.set $wLo (v128.load offset=16 (local.get $k)))
+                (local.set $px (i8x16.swizzle (v128.load64_zero (local.get $p)) (local.get $mask)))
+                (local.set $hi (i32x4.add (local.get $hi) (i32x4.dot_i16x8_s (local.get $px) (local.get $wHi))))
+                (local.set $lo (i32x4.add (local.get $lo) (i32x4.dot_i16x8_s (local.get $px) (local.get $wLo))))
+                (local.set $px (i8x16.swizzle (v128.load64_zero (i32.add (local.get $p) (local.get $step))) (local.get $mask)))
+                (local.set $hi2 (i32x4.add (local.get $hi2) (i32x4.dot_i16x8_s (local.get $px) (local.get $wHi))))
+                (local.set $lo2 (i32x4.add (local.get $lo2) (i32x4.dot_i16x8_s (local.get $px) (local.get $wLo))))
+                (local.set $p (i32.add (local.get $p) (local.get $pairBytes)))
+                (local.set $k (i32.add (local.get $k) (i32.const 32)))
                 (br $tapLoop)))
-            ;; >> 22, then the saturating narrowings clamp to 0..255 as Pillow's clip8 does
+            ;; (hi << 11) + lo + 1 << 21, >> 22, then the saturating narrowings clamp to 0..255
+            ;; as Pillow's clip8 does
             (local.set $acc (i8x16.narrow_i16x8_u
-              (i16x8.narrow_i32x4_s (i32x4.shr_s (local.get $acc) (i32.const 22)) (i32x4.shr_s (local.get $acc2) (i32.const 22)))
+              (i16x8.narrow_i32x4_s
+                (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.shl (local.get $hi) (i32.const 11)) (local.get $lo))
+                  (v128.const i32x4 2097152 2097152 2097152 2097152)) (i32.const 22))
+                (i32x4.shr_s (i32x4.add (i32x4.add (i32x4.shl (local.get $hi2) (i32.const 11)) (local.get $lo2))
+                  (v128.const i32x4 2097152 2097152 2097152 2097152)) (i32.const 22)))
               (v128.const i32x4 0 0 0 0)))
             ;; bytes 0-3: first row's pixel, bytes 4-7: second row's (same row when odd last)
             (if (i32.eq (local.get $ch) (i32.const 4))

@@ -13,8 +13,8 @@ import { KERNELS_WASM_BASE64 } from './resample-kernels.ts';
 
 interface Kernels {
   memory: WebAssembly.Memory;
-  hpass(src: number, srcStride: number, ch: number, rows: number, bounds: number, kk: number,
-    ksize: number, outW: number, out: number): void;
+  hpass(src: number, srcStride: number, ch: number, rows: number, bounds: number, pairs: number,
+    pairStride: number, outW: number, out: number): void;
   hpass1(src: number, srcStride: number, rows: number, bounds: number, kk: number,
     ksize: number, outW: number, out: number): void;
   vpass(mid: number, stride: number, rowLen: number, bounds: number, kk: number,
@@ -68,10 +68,13 @@ export function resizeBicubicU8Wasm(
   const bandStride = (colEnd - colFirst) * ch;
   const bandRows = Math.max(1, Math.min(midRows, Math.floor(BAND_BYTES / bandStride)));
 
-  // Layout: [h bounds][h weights][v bounds][v weights][mid][out][band]
+  // Layout: [h bounds][h weights][v bounds][v weights][mid][out][band]. The horizontal
+  // weights of 3- and 4-byte pixels are in tap pairs of 32 bytes (see splitPairs).
   const hBounds = 0;
   const hKk = align16(hBounds + (horiz ? horiz.bounds.length * 4 : 0));
-  const vBounds = align16(hKk + (horiz ? horiz.weights.length * 4 : 0));
+  const pairStride = horiz ? ((horiz.ksize + 1) >> 1) * 32 : 0;
+  const hBytes = !horiz ? 0 : ch === 1 ? horiz.weights.length * 4 : win.width * pairStride;
+  const vBounds = align16(hKk + hBytes);
   const vKk = align16(vBounds + (vert ? vert.bounds.length * 4 : 0));
   const mid = align16(vKk + (vert ? vert.weights.length * 4 : 0));
   const out = align16(mid + midRows * rowLen + PAD);
@@ -91,7 +94,8 @@ export function resizeBicubicU8Wasm(
       heap32[hBounds / 4 + i] = b[i]! - colFirst;
       heap32[hBounds / 4 + i + 1] = b[i + 1]!;
     }
-    heap32.set(toFixedPoint(horiz.weights), hKk / 4);
+    if (ch === 1) heap32.set(toFixedPoint(horiz.weights), hKk / 4);
+    else splitPairs(toFixedPoint(horiz.weights), horiz.bounds, horiz.ksize, new Int16Array(memory.buffer, hKk, hBytes / 2));
   }
   if (vert) {
     const b = vert.bounds;
@@ -116,7 +120,7 @@ export function resizeBicubicU8Wasm(
       if (ch === 1) {
         kernels.hpass1(band, bandStride, rows, hBounds, hKk, horiz.ksize, win.width, dst);
       } else {
-        kernels.hpass(band, bandStride, ch, rows, hBounds, hKk, horiz.ksize, win.width, dst);
+        kernels.hpass(band, bandStride, ch, rows, hBounds, hKk, pairStride, win.width, dst);
       }
     }
   } else {
@@ -129,4 +133,28 @@ export function resizeBicubicU8Wasm(
   if (!vert) return heap.slice(mid, mid + win.height * rowLen);
   kernels.vpass(mid, rowLen, rowLen, vBounds, vKk, vert.ksize, win.height, out);
   return heap.slice(out, out + win.height * rowLen);
+}
+
+/**
+ * The horizontal kernel's weights for 3- and 4-byte pixels: per output column, per pair of
+ * taps (2j, 2j+1), eight i16 lanes of the high parts (w >> 11, alternating the two taps) and
+ * eight of the low parts (w & 2047), so that hi * 2048 + lo = w exactly; a tap past the
+ * column's last weighs 0. Fixed-point weights lie within +-2^22, so both parts fit in i16.
+ */
+function splitPairs(kk: Int32Array, bounds: Int32Array, ksize: number, out: Int16Array): void {
+  const pairs = (ksize + 1) >> 1;
+  for (let xx = 0; xx < bounds.length / 2; xx++) {
+    const n = bounds[xx * 2 + 1]!;
+    for (let j = 0; j < pairs; j++) {
+      const w0 = 2 * j < n ? kk[xx * ksize + 2 * j]! : 0;
+      const w1 = 2 * j + 1 < n ? kk[xx * ksize + 2 * j + 1]! : 0;
+      const o = (xx * pairs + j) * 16;
+      for (let lane = 0; lane < 8; lane += 2) {
+        out[o + lane] = w0 >> 11;
+        out[o + lane + 1] = w1 >> 11;
+        out[o + 8 + lane] = w0 & 2047;
+        out[o + 8 + lane + 1] = w1 & 2047;
+      }
+    }
+  }
 }
