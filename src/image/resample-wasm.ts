@@ -40,7 +40,8 @@ export const wasmAvailable = kernels !== null;
 const BAND_BYTES = 1 << 20;
 /** Past this much WebAssembly memory, use the JavaScript path rather than keep it allocated. */
 const MAX_MEMORY = 256 << 20;
-/** Spill room after each buffer: 4-byte stores of 3-byte pixels, 16-byte vertical chunks. */
+/** Spill room after each buffer: 8-byte loads of a tap pair (up to 5 bytes past the last
+ * pixel a row reads), 16-byte vertical chunks. */
 const PAD = 16;
 
 function align16(n: number): number {
