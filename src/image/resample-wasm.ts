@@ -58,7 +58,6 @@ export function resizeBicubicU8Wasm(
   part: SourcePart = wholeImage(srcW, srcH),
 ): Uint8Array | null {
   if (kernels === null || !(ch === 1 || ch === 3 || ch === 4)) return null;
-  const needH = outW !== srcW;
 
   const { coeffs: vert, first: rowFirst, end: rowEnd } = passSpan(srcH, outH, win.y, win.height);
   const midRows = rowEnd - rowFirst;
@@ -80,7 +79,7 @@ export function resizeBicubicU8Wasm(
   const mid = align16(vKk + (vert ? vert.weights.length * 4 : 0));
   const out = align16(mid + midRows * rowLen + PAD);
   const band = align16(out + win.height * rowLen + PAD);
-  const end = band + (needH ? bandRows * bandStride + PAD : 0);
+  const end = band + (horiz ? bandRows * bandStride + PAD : 0);
   if (end > MAX_MEMORY) return null;
 
   const memory = kernels.memory;
