@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
 import { DIST, ROOT, install, tempDir } from './helpers.ts';
+import { launcherEnv } from '../bench/script-process.ts';
 
 const modelDir = inject('modelDir');
 const run = promisify(execFile);
@@ -95,6 +96,13 @@ describe('install.sh', () => {
     expect(textLauncher).toContain('export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-131072}"');
     expect(textLauncher).not.toContain('MALLOC_ARENA_MAX');
     expect(launcher).toMatch(/export UV_THREADPOOL_SIZE="\$\{UV_THREADPOOL_SIZE:-\d+\}"/);
+    // The bench starts the scripts with the launchers' malloc settings (bench/script-process.ts
+    // copies them): the two must not drift apart.
+    for (const [script, text] of [['encode_image', launcher], ['encode_text', textLauncher]] as const) {
+      const exported = Object.fromEntries([...text.matchAll(/export (MALLOC_\w+)="\$\{\1:-(\d+)\}"/g)].map((m) => [m[1], m[2]]));
+      const bench = Object.fromEntries(Object.entries(launcherEnv(script)).filter(([name]) => name.startsWith('MALLOC_')));
+      expect(bench, script).toEqual(exported);
+    }
 
     expect((await installSh([...args, '--uninstall'])).code).toBe(0);
     expect(existsSync(join(first.scriptsDir, 'clickhouse-clip'))).toBe(false);
