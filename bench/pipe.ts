@@ -2,7 +2,7 @@
 // after a warm-up block so the model load is not counted; (e) their peak RSS.
 
 import { leastDisturbed, othersLoad, startLoad, type Kept, type RowsPass, type Timed } from './load.ts';
-import { memoryOf } from './proc.ts';
+import { cpuSnapshot, cpuSplit, memoryOf, type CpuSplit } from './proc.ts';
 import { frameBlock, ScriptProcess } from './script-process.ts';
 import { since } from './stats.ts';
 
@@ -20,6 +20,8 @@ export interface PipeResult {
   rss: number | null;
   /** Share of the machine other processes used meanwhile (see load.ts). */
   othersLoad: number;
+  /** CPU per item of the kept pass: the model's threads and the rest (Linux). */
+  cpu: CpuSplit | null;
   attempts: number;
   /** Every timed pass, ms (alternating rounds, see core.ts). */
   runsMs?: number[];
@@ -30,8 +32,12 @@ export interface PipeResult {
 export const MAX_BLOCK = 65409;
 
 /** A warm script process: each pass writes the values, `finish` adds its peak RSS. */
-export interface OpenPipe extends Timed<RowsPass, PipeResult> {
-  finish(kept: Kept<RowsPass>): PipeResult;
+interface PipePass extends RowsPass {
+  cpu: CpuSplit | null;
+}
+
+export interface OpenPipe extends Timed<PipePass, PipeResult> {
+  finish(kept: Kept<PipePass>): PipeResult;
   close(): Promise<void>;
 }
 
@@ -53,12 +59,14 @@ export async function openPipe(distDir: string, script: 'encode_text' | 'encode_
   return {
     async pass() {
       const before = proc.empties;
+      const cpuBefore = cpuSnapshot(proc.pid);
       const load = startLoad();
       const start = performance.now();
       for (const block of blocks) proc.write(block);
       expected += values.length;
       const end = await proc.untilAnswered(expected, Math.max(120_000, values.length * 5_000));
-      return { ms: end - start, othersLoad: othersLoad(load), empties: proc.empties - before };
+      const cpu = cpuSplit(cpuBefore, cpuSnapshot(proc.pid), values.length);
+      return { ms: end - start, othersLoad: othersLoad(load), empties: proc.empties - before, cpu };
     },
     finish(kept) {
       if (kept.empties === values.length) {
@@ -75,6 +83,7 @@ export async function openPipe(distDir: string, script: 'encode_text' | 'encode_
         peakRss: memory?.peakRss ?? null,
         rss: memory?.rss ?? null,
         othersLoad: kept.othersLoad,
+        cpu: kept.cpu,
         attempts: kept.attempts,
         runsMs: kept.runsMs,
         stderrTail: proc.stderrTail,

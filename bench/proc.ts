@@ -35,3 +35,51 @@ export function childrenMatching(parent: number, needle: string): number[] {
   }
   return found;
 }
+
+/** The name src/bin/model_worker.ts gives the tower's thread, which onnxruntime's pool threads inherit. */
+export const MODEL_THREAD = 'clip-model';
+
+/** CPU time of a process so far, ms: all of it (threads that ended included), and its model threads'. */
+export interface CpuSnapshot {
+  total: number;
+  model: number;
+}
+
+/** utime + stime of a /proc stat line, ms (USER_HZ ticks, which Linux reports at 100 a second). */
+function cpuMsOf(stat: string): number {
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) * 10;
+}
+
+export function cpuSnapshot(pid: number): CpuSnapshot | null {
+  try {
+    const total = cpuMsOf(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    let model = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === MODEL_THREAD) model += cpuMsOf(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { total, model };
+  } catch {
+    return null;
+  }
+}
+
+/** Where a process's CPU went between two snapshots, ms per item. */
+export interface CpuSplit {
+  /** The tower's threads (MODEL_THREAD). */
+  model: number;
+  /** Every other thread: reading, decoding and preprocessing, the protocol, node's own. */
+  rest: number;
+}
+
+export function cpuSplit(before: CpuSnapshot | null, after: CpuSnapshot | null, items: number): CpuSplit | null {
+  if (!before || !after || items <= 0) return null;
+  const model = after.model - before.model;
+  // No model thread by that name (not Linux, or a build that does not name it): no split.
+  if (model <= 0) return null;
+  return { model: model / items, rest: (after.total - before.total - model) / items };
+}

@@ -137,6 +137,13 @@ function renderCore(res: Results, out: string[]): void {
     rateRow('(c) encode_image in chDB, warm pool, max_threads 1', chImage, visionCeiling, targets.imageRatio),
   ]));
   out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number); (a), (b) and (c) ran in ${res.run.tries} alternating rounds, each keeping its fastest clean run`);
+  const split = (name: string, r: Maybe<PipeResult>, raw: { rate: number } | null): string | null => {
+    if (!ok(r) || !r.cpu) return null;
+    const ideal = raw ? `; (a)'s ${res.run.threads} threads x its ms/item: ${f((res.run.threads * 1000) / raw.rate, 1)} ms` : '';
+    return `${name} model threads ${f(r.cpu.model, 1)} ms, the rest ${f(r.cpu.rest, 1)} ms${ideal}`;
+  };
+  const splits = [split('text:', res.pipe.text, rawText?.sorted ?? null), split('images:', res.pipe.image, ok(res.raw.vision) ? res.raw.vision : null)].filter((x) => x !== null);
+  if (splits.length) out.push(`    CPU per item in (b), by thread (the rest: reading, decoding, preprocessing, the protocol, node): ${splits.join('; ')}`);
   for (const [name, r] of [['encode_text', res.pipe.text], ['encode_image', res.pipe.image], ['chDB encode_image', chImage]] as const) {
     if (ok(r) && (r as { empties: number }).empties > 0) out.push(`  NOTE: ${name} answered [] for ${(r as { empties: number }).empties} rows`);
   }

@@ -2,7 +2,7 @@
 
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
@@ -143,6 +143,22 @@ describe('executable_pool mode (--chunk-header)', () => {
     const exited = new Promise<number | null>((r) => child.on('close', r));
     child.stdin.end();
     expect(await exited).toBe(0);
+  });
+
+  it.skipIf(process.platform !== 'linux')('names the model\'s threads clip-model, onnxruntime\'s pool threads included', async () => {
+    const child = spawn(process.execPath, [join(DIST, 'encode_text.mjs'), '--model-dir', modelDir, '--chunk-header', '--threads', '3'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const answered = new Promise<void>((r) => child.stdout.once('data', () => r()));
+    child.stdin.write('1\na photo of a cat\n');
+    await answered;
+    const names = readdirSync(`/proc/${child.pid}/task`).map((t) => readFileSync(`/proc/${child.pid}/task/${t}/comm`, 'utf8').trim());
+    const main = readFileSync(`/proc/${child.pid}/comm`, 'utf8').trim();
+    const exited = new Promise<number | null>((r) => child.on('close', r));
+    child.stdin.end();
+    expect(await exited).toBe(0);
+    // The worker thread that runs the tower, and the (at least two) pool threads onnxruntime
+    // starts from it; the main thread keeps its name.
+    expect(names.filter((n) => n === 'clip-model').length).toBeGreaterThanOrEqual(3);
+    expect(main).toBe('node');
   });
 
   it('exits non-zero with a clear message when headers are missing', async () => {

@@ -1,9 +1,18 @@
 // The thread a tower runs on (see model/towers.ts): onnxruntime-node's run() blocks its
 // caller, so it must not be the main thread.
+import { writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { ModelJob, ModelReply } from '../model/towers.ts';
 import { pickTowerFile } from '../model/prepared.ts';
 import { answerJobs } from '../worker-pool.ts';
+
+// A name `top -H` and the bench can tell the model's threads by: onnxruntime's pool threads,
+// started from this one, inherit it (Linux; elsewhere there is nothing to name).
+try {
+  writeFileSync('/proc/thread-self/comm', 'clip-model');
+} catch {
+  // no /proc: the threads keep the name node gave them
+}
 
 let session: ort.InferenceSession | null = null;
 let output = '';
