@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { premultiplyRgba } from '../src/image/convert.ts';
-import { passSpan } from '../src/image/coefficients.ts';
+import { passSpan, sourceSpan } from '../src/image/coefficients.ts';
 import { centerCrop, centerCropPlan, clipResizeSize, roundHalfEven } from '../src/image/crop.ts';
 import {
   bicubicFilter, nearestIndices, precomputeCoeffs, resizeBicubicI32, resizeBicubicU8, resizeBicubicU8Js, resizeNearestU8,
@@ -96,6 +96,20 @@ describe('resizeBicubicU8, hand-checked', () => {
       const row = full.subarray(((win.y + y) * 90 + win.x) * ch, ((win.y + y) * 90 + win.x + win.width) * ch);
       expect(Array.from(part.subarray(y * win.width * ch, (y + 1) * win.width * ch))).toEqual(Array.from(row));
     }
+  });
+
+  it('sourceSpan gives the source range passSpan reads, without the weights between', () => {
+    let checked = 0;
+    for (const inSize of [1, 2, 7, 61, 224, 300, 1999, 2400]) {
+      for (const outSize of [1, 3, 224, 298, 301, 4000]) {
+        for (const [first, count] of [[0, outSize], [Math.floor(outSize / 3), Math.max(1, Math.floor(outSize / 3))], [outSize - 1, 1]] as const) {
+          const full = passSpan(inSize, outSize, first, count);
+          expect(sourceSpan(inSize, outSize, first, count), `${inSize} -> ${outSize}, ${count} from ${first}`).toEqual({ first: full.first, end: full.end });
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(8 * 6 * 3);
   });
 
   it('reads only the held part of the source: a part covering what the window reads gives the same bytes', () => {

@@ -10,7 +10,7 @@ import { premultiplyRgba, cmykToRgb, grayToRgb, int32ToRgb, unpremultiplyToRgb, 
 import { centerCropPlan, clipResizeSize } from './crop.ts';
 import type { DecodedImage } from './decode.ts';
 import { layoutChannels } from './decode.ts';
-import { passSpan } from './coefficients.ts';
+import { sourceSpan } from './coefficients.ts';
 import { resizeBicubicI32, resizeBicubicU8, resizeNearestU8 } from './resample.ts';
 import type { SourcePart, Window } from './resample.ts';
 import { releaseNow } from './release.ts';
@@ -30,8 +30,8 @@ export interface TransformOptions {
 export function clipSourcePart(width: number, height: number, size = 224): SourcePart {
   const [w, h] = clipResizeSize(width, height, size);
   const plan = centerCropPlan(w, h, size);
-  const cols = passSpan(width, w, plan.left, size);
-  const rows = passSpan(height, h, plan.top, size);
+  const cols = sourceSpan(width, w, plan.left, size);
+  const rows = sourceSpan(height, h, plan.top, size);
   return { left: cols.first, top: rows.first, width: cols.end - cols.first, height: rows.end - rows.first };
 }
 

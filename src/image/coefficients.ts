@@ -127,3 +127,14 @@ export function passSpan(inSize: number, outSize: number, first: number, count: 
   const b = coeffs.bounds;
   return { coeffs, first: b[0]!, end: b[(count - 1) * 2]! + b[(count - 1) * 2 + 1]! };
 }
+
+/**
+ * passSpan's [first, end) alone, for planning what to decode: the span's ends are the first
+ * output's first tap and the last output's last, so only those two outputs are computed.
+ */
+export function sourceSpan(inSize: number, outSize: number, first: number, count: number): { first: number; end: number } {
+  if (inSize === outSize) return { first, end: first + count };
+  const head = precomputeCoeffs(inSize, outSize, first, 1).bounds;
+  const tail = precomputeCoeffs(inSize, outSize, first + count - 1, 1).bounds;
+  return { first: head[0]!, end: tail[0]! + tail[1]! };
+}
