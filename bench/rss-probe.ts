@@ -5,6 +5,7 @@
 // Usage: node rss-probe.mjs TOWER_FILE text|vision THREADS ROWS  -> prints {"peakRss":..,"rss":..}
 
 import ort from 'onnxruntime-node';
+import { PIXEL_BYTES } from '../src/model/pixel-feed.ts';
 import { pickTowerFile } from '../src/model/prepared.ts';
 import { memoryOf } from './proc.ts';
 
@@ -24,6 +25,9 @@ if (tower === 'text') {
   const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', new BigInt64Array(n * width).fill(320n), [n, width]) };
   if (session.inputNames.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', new BigInt64Array(n * width).fill(1n), [n, width]);
   await session.run(feeds, ['text_embeds']);
+} else if (session.inputNames.includes(PIXEL_BYTES)) {
+  // A prepared tower takes the crops as bytes, as the script hands them (pixel-feed.ts).
+  await session.run({ [PIXEL_BYTES]: new ort.Tensor('uint8', new Uint8Array(rows * 224 * 224 * 3), [rows, 224, 224, 3]) }, ['image_embeds']);
 } else {
   await session.run({ pixel_values: new ort.Tensor('float32', new Float32Array(rows * 3 * 224 * 224), [rows, 3, 224, 224]) }, ['image_embeds']);
 }

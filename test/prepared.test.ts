@@ -2,10 +2,13 @@
 // the scripts only while it matches its source, and never a reason to answer differently.
 
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CLIP_MEAN, CLIP_STD, normalizeInto } from '../src/image/normalize.ts';
+import { withByteInput } from '../src/model/byte-input.ts';
 import { DIST, ROOT, parseVectors, runScript, tempDir } from './helpers.ts';
 
 const images = join(ROOT, 'test/fixtures/images');
@@ -65,6 +68,40 @@ describe('prepare_model and the prepared copy', () => {
 
     const again = await prepare(['--model-dir', dir]);
     expect(again.stderr).toMatch(/text tower: prepared copy of .* is up to date/);
+  });
+
+  it('gives the vision copy a byte input that makes the very tensor normalizeInto makes', async () => {
+    const [source, copy] = await Promise.all(['onnx/vision_model.onnx', 'onnx/prepared/vision_model.onnx'].map((f) => ort.InferenceSession.create(join(dir, f))));
+    expect(source.inputNames).toEqual(['pixel_values']);
+    expect(copy.inputNames).toEqual(['pixel_bytes']);
+    expect(copy.inputMetadata[0]).toMatchObject({ type: 'uint8', shape: ['batch_size', 224, 224, 3] });
+    expect((await ort.InferenceSession.create(join(dir, 'onnx/prepared/text_model.onnx'))).inputNames).toEqual((await ort.InferenceSession.create(join(dir, 'onnx/text_model.onnx'))).inputNames);
+    // Random bytes reach every value of every channel; the crops of three photos would not.
+    const rows = 3;
+    const plane = 224 * 224;
+    const bytes = Uint8Array.from({ length: rows * plane * 3 }, (_, i) => (i * 2654435761) >>> 24);
+    const floats = new Float32Array(rows * 3 * plane);
+    for (let r = 0; r < rows; r++) normalizeInto(bytes.subarray(r * plane * 3, (r + 1) * plane * 3), plane, floats, r * 3 * plane);
+    const bits = (t: ort.Tensor) => Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength);
+    const fromFloats = (await source.run({ pixel_values: new ort.Tensor('float32', floats, [rows, 3, 224, 224]) }, ['image_embeds'])).image_embeds!;
+    const fromBytes = (await copy.run({ pixel_bytes: new ort.Tensor('uint8', bytes, [rows, 224, 224, 3]) }, ['image_embeds'])).image_embeds!;
+    expect(fromBytes.dims).toEqual([rows, 512]);
+    expect(bits(fromBytes).equals(bits(fromFloats))).toBe(true);
+    // Only a float pixel_values input is replaced: not a text tower's, not twice.
+    expect(withByteInput(readFileSync(join(dir, 'onnx/prepared/text_model.onnx')), CLIP_MEAN, CLIP_STD)).toBeNull();
+    expect(withByteInput(readFileSync(join(dir, 'onnx/prepared/vision_model.onnx')), CLIP_MEAN, CLIP_STD)).toBeNull();
+  });
+
+  it('ignores a copy stamped by an older layout (float input), and prepare_model renews it', async () => {
+    const stampFile = join(dir, 'onnx/prepared/vision_model.json');
+    const { layout, ...older } = JSON.parse(readFileSync(stampFile, 'utf8')) as Record<string, unknown>;
+    expect(layout).toBe(2);
+    writeFileSync(stampFile, JSON.stringify(older));
+    const stale = await encodeBoth(dir);
+    expect(stale.imageFrom).toBe(join(dir, 'onnx/vision_model.onnx'));
+    expect(stale.image).toBe(fromSource.image);
+    expect((await prepare(['--model-dir', dir])).stderr).toMatch(/vision tower: prepared copy of .* written in/);
+    expect((await encodeBoth(dir)).imageFrom).toBe(join(dir, 'onnx/prepared/vision_model.onnx'));
   });
 
   it('ignores a copy made from an older source file, and prepare_model renews it', async () => {

@@ -3,8 +3,8 @@
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { preprocessImage } from '../src/image/preprocess.ts';
-import { PIXELS_PER_IMAGE } from '../src/image/preprocess.ts';
+import { clipPixels } from '../src/image/preprocess.ts';
+import { CLIP_CROP_BYTES } from '../src/image/preprocess.ts';
 import { SourceError } from '../src/sources/errors.ts';
 import { declaredPixels, inspectImage } from '../src/sources/guard.ts';
 import { preprocessGuarded } from '../src/sources/pixels.ts';
@@ -73,7 +73,7 @@ describe('formats by magic bytes', () => {
   it('SVG is refused by the guarded decode as well, and sharp would have read it', async () => {
     const svg = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>');
     expect((await sharp(svg).metadata()).format).toBe('svg'); // why the guard exists
-    const e = await refusalOf(preprocessGuarded(svg, new Float32Array(PIXELS_PER_IMAGE), 0));
+    const e = await refusalOf(preprocessGuarded(svg, new Uint8Array(CLIP_CROP_BYTES), 0));
     expect(e.message).toMatch(/received SVG$/);
   });
 
@@ -129,7 +129,7 @@ describe('pixel cap, from the header', () => {
     expect(bomb.length).toBeLessThan(10_000);
     const before = process.memoryUsage();
     const t0 = performance.now();
-    const e = await refusalOf(preprocessGuarded(bomb, new Float32Array(PIXELS_PER_IMAGE), 0, { name: 'bomb.png' }));
+    const e = await refusalOf(preprocessGuarded(bomb, new Uint8Array(CLIP_CROP_BYTES), 0, { name: 'bomb.png' }));
     const ms = performance.now() - t0;
     const after = process.memoryUsage();
     expect(e.code).toBe('too-many-pixels');
@@ -182,18 +182,18 @@ describe('pixel cap, from the header', () => {
 });
 
 describe('guarded decode', () => {
-  it('gives the same tensor as the plain preprocessing, at the offset asked', async () => {
+  it('gives the same crop as the plain preprocessing, at the offset asked', async () => {
     const bytes = fixtureBytes('jpeg_224x300.jpg');
-    const out = new Float32Array(PIXELS_PER_IMAGE * 2);
-    const h = await preprocessGuarded(bytes, out, PIXELS_PER_IMAGE, { name: 'x' });
+    const out = new Uint8Array(CLIP_CROP_BYTES * 2);
+    const h = await preprocessGuarded(bytes, out, CLIP_CROP_BYTES, { name: 'x' });
     expect(h).toEqual({ format: 'jpeg', width: 224, height: 300 });
-    expect(out.subarray(PIXELS_PER_IMAGE)).toEqual(await preprocessImage(bytes));
-    expect(out.subarray(0, PIXELS_PER_IMAGE).every((v) => v === 0)).toBe(true);
+    expect(out.subarray(CLIP_CROP_BYTES)).toEqual(await clipPixels(bytes));
+    expect(out.subarray(0, CLIP_CROP_BYTES).every((v) => v === 0)).toBe(true);
   });
 
   it('a truncated JPEG fails with the decoder\'s reason', async () => {
     const full = fixtureBytes('jpeg_1000x600.jpg');
-    const e = await refusalOf(preprocessGuarded(full.subarray(0, full.length >> 1), new Float32Array(PIXELS_PER_IMAGE), 0, { name: 'half.jpg' }));
+    const e = await refusalOf(preprocessGuarded(full.subarray(0, full.length >> 1), new Uint8Array(CLIP_CROP_BYTES), 0, { name: 'half.jpg' }));
     expect(e.code).toBe('decode');
     expect(e.message).toMatch(/^'half\.jpg': cannot decode JPEG image \(1000x600, 3 components, \d+ bytes\): .+/);
     expect(e.message).not.toContain('\n');
@@ -201,7 +201,7 @@ describe('guarded decode', () => {
 
   it('times out, and the late result never lands in the output', async () => {
     const bytes = fixtureBytes('jpeg_huge_4000x3000.jpg');
-    const out = new Float32Array(PIXELS_PER_IMAGE);
+    const out = new Uint8Array(CLIP_CROP_BYTES);
     const t0 = performance.now();
     const e = await refusalOf(preprocessGuarded(bytes, out, 0, { timeoutMs: 1, name: 'huge.jpg' }));
     expect(performance.now() - t0).toBeLessThan(200);

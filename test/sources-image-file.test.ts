@@ -11,7 +11,7 @@ import { headerInside } from '../src/sources/guard.ts';
 import { preprocessGuarded } from '../src/sources/pixels.ts';
 import { defaultPolicy, type SourcePolicy } from '../src/sources/policy.ts';
 import { IMAGE_HEAD_BYTES, openImageSource } from '../src/sources/read.ts';
-import { PIXELS_PER_IMAGE } from '../src/image/preprocess.ts';
+import { CLIP_CROP_BYTES } from '../src/image/preprocess.ts';
 import { FIXTURE_DIR, fixtureBytes } from './fixtures/images/fixtures.ts';
 
 let root: string;
@@ -108,7 +108,7 @@ describe.skipIf(process.platform !== 'linux')('image files read by libvips', () 
     // In place, the same inode: what the descriptor names now is an SVG.
     const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="red"/></svg>';
     writeFileSync(path, svg.padEnd(4096, ' '));
-    const e = await errorOf(preprocessGuarded(file, new Float32Array(PIXELS_PER_IMAGE), 0, { name: 'rewritten.jpg' }));
+    const e = await errorOf(preprocessGuarded(file, new Uint8Array(CLIP_CROP_BYTES), 0, { name: 'rewritten.jpg' }));
     expect(e.code).toBe('decode');
     expect(e.message).toMatch(/^'rewritten.jpg': cannot decode JPEG image .*unsupported image format/);
   });
@@ -149,8 +149,8 @@ describe.skipIf(process.platform !== 'linux')('image files read by libvips', () 
         continue;
       }
       fromFile++;
-      const a = new Float32Array(PIXELS_PER_IMAGE);
-      const b = new Float32Array(PIXELS_PER_IMAGE);
+      const a = new Uint8Array(CLIP_CROP_BYTES);
+      const b = new Uint8Array(CLIP_CROP_BYTES);
       const viaFile = await preprocessGuarded(file, a, 0, { name }).then(() => null, (e: unknown) => (e as Error).message);
       const viaBytes = await preprocessGuarded(bytes, b, 0, { name }).then(() => null, (e: unknown) => (e as Error).message);
       expect(viaFile, name).toBe(viaBytes);
@@ -162,7 +162,7 @@ describe.skipIf(process.platform !== 'linux')('image files read by libvips', () 
 
   it('preprocessGuarded closes the file once nothing reads it: done, refused, or timed out', async () => {
     const path = join(FIXTURE_DIR, 'jpeg_huge_4000x3000.jpg');
-    const out = new Float32Array(PIXELS_PER_IMAGE);
+    const out = new Uint8Array(CLIP_CROP_BYTES);
 
     const done = await opened(path, 4096);
     await preprocessGuarded(done, out, 0);

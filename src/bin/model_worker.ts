@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
 import type { ModelJob, ModelReply } from '../model/towers.ts';
 import { pickTowerFile } from '../model/prepared.ts';
+import { PIXEL_BYTES, PIXEL_VALUES, pixelValuesMaker } from '../model/pixel-feed.ts';
 import { answerJobs } from '../worker-pool.ts';
 
 // A name `top -H` and the bench can tell the model's threads by: onnxruntime's pool threads,
@@ -17,6 +18,7 @@ try {
 let session: ort.InferenceSession | null = null;
 let output = '';
 let inputNames = new Set<string>();
+const pixelValues = pixelValuesMaker();
 
 async function create(file: string, options: ort.InferenceSession.SessionOptions): Promise<{ created: ort.InferenceSession; loaded: string; copyFailed?: string }> {
   const picked = pickTowerFile(file, ort);
@@ -44,8 +46,12 @@ answerJobs<ModelJob, ModelReply>(async (job) => {
     return { result: { loaded, copyFailed } };
   }
   if (!session) throw new Error('internal error: run before load');
+  const given = { ...job.run };
+  // A vision tower loaded from its source takes floats (see pixel-feed.ts).
+  const bytes = given[PIXEL_BYTES];
+  if (bytes && !inputNames.has(PIXEL_BYTES) && inputNames.has(PIXEL_VALUES)) given[PIXEL_VALUES] = pixelValues(bytes);
   // Exports without an attention mask (the text tower can do without) are fed none.
-  const feeds = Object.fromEntries(Object.entries(job.run).filter(([name]) => inputNames.has(name)).map(([name, f]) => [name, new ort.Tensor(f.type, f.data, f.dims)]));
+  const feeds = Object.fromEntries(Object.entries(given).filter(([name]) => inputNames.has(name)).map(([name, f]) => [name, new ort.Tensor(f.type, f.data, f.dims)]));
   const embeds = (await session.run(feeds, [output]))[output].data as Float32Array;
   // The inputs go back to be refilled: left here, each batch's buffer would be garbage that
   // V8 frees only once ~64 MB of such buffers have piled up (+23 MB peak over 96 photos).

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { towerFile } from '../model/files.ts';
 import { checkModelDir } from '../model/towers.ts';
-import { prepareTower } from '../model/prepared.ts';
+import { prepareTower } from '../model/prepare.ts';
 import { DTYPES, type Dtype } from '../options.ts';
 
 const fail = (message: string) => {

@@ -1,11 +1,12 @@
-// encode_image: a source per row -> file bytes -> CLIP pixels -> vision tower -> vectors.
+// encode_image: a source per row -> file bytes -> CLIP crops -> vision tower -> vectors.
 // A row that cannot be read or decoded fails alone; the rest of the batch runs.
 
 import { availableParallelism } from 'node:os';
 import { loadDecoder } from '../image/decode.ts';
-import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import { CLIP_CROP_BYTES, CLIP_IMAGE_SIZE } from '../image/preprocess.ts';
 import { batchSizeOn, type CliOptions } from '../options.ts';
 import { loadTower } from '../model/towers.ts';
+import { PIXEL_BYTES } from '../model/pixel-feed.ts';
 import { mapLimit } from '../sources/index.ts';
 import { rowsOf } from './l2.ts';
 import { decodeWorkers } from './decode-workers.ts';
@@ -28,18 +29,18 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
   const buffers = batchBuffers();
   const encodeRun: Encode = async (values) => {
     const started = performance.now();
-    const pixels = buffers.take(values.length);
-    const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, pixels, i));
+    const crops = buffers.take(values.length);
+    const errors = await mapLimit(values, CONCURRENCY, (v, i) => load(v, crops, i));
     const decoded = performance.now();
     const good = errors.flatMap((e, i) => (e === null ? [i] : []));
     const outcomes: Outcome[] = errors.map((e) => ({ error: e ?? '' }));
     if (good.length === 0) {
-      buffers.give(pixels.buffer as ArrayBuffer);
+      buffers.give(crops.buffer as ArrayBuffer);
       return outcomes;
     }
-    compact(pixels, good);
-    const batch = pixels.subarray(0, good.length * PIXELS_PER_IMAGE);
-    const { embeds, inputs } = await model({ pixel_values: { type: 'float32', data: batch, dims: [good.length, 3, 224, 224] } });
+    compact(crops, good);
+    const batch = crops.subarray(0, good.length * CLIP_CROP_BYTES);
+    const { embeds, inputs } = await model({ [PIXEL_BYTES]: { type: 'uint8', data: batch, dims: [good.length, CLIP_IMAGE_SIZE, CLIP_IMAGE_SIZE, 3] } });
     inputs.forEach(buffers.give);
     if (options.trace) log(`trace: ${values.length} rows: reading and decoding ${(decoded - started).toFixed(0)} ms, then the model ${(performance.now() - decoded).toFixed(0)} ms (waiting for the previous run included)`);
     rowsOf(embeds, good.length, options.normalize).forEach((v, k) => (outcomes[good[k]] = v));
@@ -57,28 +58,28 @@ export async function createImageEncoder(options: CliOptions, log: (line: string
 /** encode_image_check: '' when encode_image could encode the row, else the reason. No model. */
 export async function createImageChecker(options: CliOptions): Promise<Encoder> {
   const load = pixelLoader(options.image);
-  return { encode: (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Float32Array(PIXELS_PER_IMAGE), 0)) ?? ''), device: 'cpu' };
+  return { encode: (values) => mapLimit(values, CONCURRENCY, async (v) => (await load(v, new Uint8Array(CLIP_CROP_BYTES), 0)) ?? ''), device: 'cpu' };
 }
 
 /** Moves the rows that decoded to the front so the model never sees a failed slot. */
-function compact(pixels: Float32Array, good: number[]): void {
+function compact(crops: Uint8Array, good: number[]): void {
   // Slots only ever move toward the front, past rows already moved.
   good.forEach((slot, k) => {
-    if (slot !== k) pixels.copyWithin(k * PIXELS_PER_IMAGE, slot * PIXELS_PER_IMAGE, (slot + 1) * PIXELS_PER_IMAGE);
+    if (slot !== k) crops.copyWithin(k * CLIP_CROP_BYTES, slot * CLIP_CROP_BYTES, (slot + 1) * CLIP_CROP_BYTES);
   });
 }
 
-// A batch's pixels (0.6 MB an image) travel to the model's thread and back, and are filled
+// A batch's crops (150 KB an image) travel to the model's thread and back, and are filled
 // again: a new buffer per batch would be garbage on both threads, which V8 frees only once
 // some 64 MB of such buffers have piled up.
 function batchBuffers() {
   const free: ArrayBuffer[] = [];
   return {
-    take(rows: number): Float32Array {
-      const bytes = rows * PIXELS_PER_IMAGE * Float32Array.BYTES_PER_ELEMENT;
+    take(rows: number): Uint8Array {
+      const bytes = rows * CLIP_CROP_BYTES;
       const i = free.findIndex((b) => b.byteLength >= bytes);
       const buffer = i >= 0 ? free.splice(i, 1)[0]! : new ArrayBuffer(bytes);
-      return new Float32Array(buffer, 0, rows * PIXELS_PER_IMAGE);
+      return new Uint8Array(buffer, 0, bytes);
     },
     give(buffer: ArrayBuffer): void {
       // As many as batches in flight come back; a few spares cover a larger batch arriving.

@@ -1,11 +1,11 @@
-// One row of encode_image -> its CLIP pixels: open the source under the installed
+// One row of encode_image -> its CLIP crop: open the source under the installed
 // policy (a local file is left to libvips to read, see openImageSource; a download or the
 // bytes given are decoded from memory), then decode and preprocess behind the format,
 // pixel and time guards. Fails with a reason, never throws for bad input.
 
 import { availableParallelism } from 'node:os';
 import { headOf } from '../image/decode.ts';
-import { PIXELS_PER_IMAGE } from '../image/preprocess.ts';
+import { CLIP_CROP_BYTES } from '../image/preprocess.ts';
 import { releaseNow } from '../image/release.ts';
 import type { ImageOptions } from '../options.ts';
 import { SourceError, createBudget, createLimiter, declaredPixels, defaultPolicy, openImageSource, preprocessGuarded, readSource, sourceKind } from '../sources/index.ts';
@@ -20,8 +20,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 // per run, -5 to -8 MiB peak in alternating runs, speed within noise.)
 const DECODE_BUDGET_PER_CORE = 8 << 20;
 
-/** Fills slot `index` of a batch tensor; resolves to null, or the reason the row failed. */
-export type PixelLoader = (value: Buffer, pixels: Float32Array, index: number) => Promise<string | null>;
+/** Fills slot `index` of a batch of crops; resolves to null, or the reason the row failed. */
+export type PixelLoader = (value: Buffer, crops: Uint8Array, index: number) => Promise<string | null>;
 
 /** Decodes here, or on the worker threads of `workers` (decode-workers.ts). */
 export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelLoader {
@@ -37,7 +37,7 @@ export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelL
   const pixelBudget = createBudget(workers ? Number.POSITIVE_INFINITY : availableParallelism() * DECODE_BUDGET_PER_CORE);
   // Here libvips reads local files itself (openImageSource); workers are sent the bytes.
   const readFile = workers ? readSource : openImageSource;
-  return async (value, pixels, index) => {
+  return async (value, crops, index) => {
     try {
       let bytes: Buffer | OpenImageFile | undefined = value;
       let name: string | undefined;
@@ -64,8 +64,8 @@ export function pixelLoader(options: ImageOptions, workers?: Preprocess): PixelL
         const held = Buffer.isBuffer(input) ? input.length : 0;
         await pixelBudget(declaredPixels(headOf(input)) * 3 + held, async () => {
           // With workers, readFile is readSource: always bytes.
-          if (workers) await workers(input as Buffer, pixels, index * PIXELS_PER_IMAGE, limits);
-          else await preprocessGuarded(input, pixels, index * PIXELS_PER_IMAGE, limits);
+          if (workers) await workers(input as Buffer, crops, index * CLIP_CROP_BYTES, limits);
+          else await preprocessGuarded(input, crops, index * CLIP_CROP_BYTES, limits);
         });
         // Bytes read here (up to --max-bytes of PNG) are ours and done with. Not after a
         // failure: a decode that timed out may still be reading them. Given bytes are part

@@ -50,5 +50,5 @@ export async function preprocessImage(input: ImageInput, opts: PreprocessOptions
   return out;
 }
 
-/** Values per image in a [B, 3, 224, 224] batch (alias used by src/encoders/image.ts). */
-export const PIXELS_PER_IMAGE = CLIP_IMAGE_VALUES;
+/** Bytes of one image's crop, [224, 224, 3] (what encode_image hands the model, see model/pixel-feed.ts). */
+export const CLIP_CROP_BYTES = CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE * 3;

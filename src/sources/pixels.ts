@@ -1,14 +1,13 @@
 /**
- * Image bytes -> one image's CLIP tensor, with the guards in front of the decoder: the
+ * Image bytes -> one image's CLIP crop, with the guards in front of the decoder: the
  * format and pixel checks of guard.ts first, then decoding and resizing raced against a
  * timer. That work cannot be cancelled, so it only makes its own 224x224 crop; the crop is
- * normalized into the batch once it won the race: a late finisher can never scribble over a
+ * copied into the batch once it won the race: a late finisher can never scribble over a
  * slot that the batch has since reused or handed to the model.
  */
 import { ImageDecodeError } from '../image/errors.ts';
 import { PIL_MAX_PIXELS, headOf } from '../image/decode.ts';
-import { normalizeInto } from '../image/normalize.ts';
-import { CLIP_IMAGE_SIZE, PIXELS_PER_IMAGE, clipPixels } from '../image/preprocess.ts';
+import { CLIP_CROP_BYTES, clipPixels } from '../image/preprocess.ts';
 import { releaseNow } from '../image/release.ts';
 import type { PreprocessOptions } from '../image/preprocess.ts';
 import { SourceError, quote } from './errors.ts';
@@ -38,12 +37,12 @@ export interface GuardedPreprocessOptions extends Partial<ImageLimits> {
 }
 
 /**
- * Writes the normalized [3, 224, 224] tensor of `input` into `out` at `offset`, or throws a
- * SourceError ('format', 'too-many-pixels', 'decode' or 'timeout') and leaves `out` alone.
- * An open file is closed here once nothing reads it any more.
+ * Writes the [224, 224, 3] RGB crop of `input` into `out` at `offset`, or throws a SourceError
+ * ('format', 'too-many-pixels', 'decode' or 'timeout') and leaves `out` alone. An open file
+ * is closed here once nothing reads it any more.
  */
 export async function preprocessGuarded(
-  input: Uint8Array | OpenImageFile, out: Float32Array, offset: number, options: GuardedPreprocessOptions = {},
+  input: Uint8Array | OpenImageFile, out: Uint8Array, offset: number, options: GuardedPreprocessOptions = {},
 ): Promise<ImageHeader> {
   let work: Promise<Uint8Array> | undefined;
   try {
@@ -51,8 +50,8 @@ export async function preprocessGuarded(
       ...(options.maxPixels !== undefined && { maxPixels: options.maxPixels }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
     });
-    if (!(offset >= 0 && offset + PIXELS_PER_IMAGE <= out.length)) {
-      throw new RangeError(`preprocessGuarded: output of length ${out.length} cannot hold ${PIXELS_PER_IMAGE} values at offset ${offset}`);
+    if (!(offset >= 0 && offset + CLIP_CROP_BYTES <= out.length)) {
+      throw new RangeError(`preprocessGuarded: output of length ${out.length} cannot hold ${CLIP_CROP_BYTES} bytes at offset ${offset}`);
     }
     const header = inspectImage(headOf(input), { maxPixels, ...(options.name !== undefined && { name: options.name }) });
     const at = options.name === undefined ? '' : `${quote(options.name)}: `;
@@ -66,7 +65,7 @@ export async function preprocessGuarded(
       if (e instanceof ImageDecodeError) throw new SourceError(`${at}${e.message.replace(/\s*\n\s*/g, '; ')}`, 'decode', { cause: e });
       throw e;
     }
-    normalizeInto(crop, CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE, out, offset);
+    out.set(crop, offset);
     releaseNow(crop);
     return header;
   } finally {
