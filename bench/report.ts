@@ -10,6 +10,9 @@ import type { ModelInfo } from './model.ts';
 import type { PipeResult } from './pipe.ts';
 import type { Memory } from './proc.ts';
 import type { RawResult, RawText, RunOn } from './raw.ts';
+import { CPU_TOKENS_PER_RUN } from '../src/encoders/text.ts';
+import { IMAGE_BATCH } from '../src/options.ts';
+import { CONTEXT } from './tokenize.ts';
 
 export type Failed = { error: string };
 export type Maybe<T> = T | Failed;
@@ -184,7 +187,7 @@ function renderCore(res: Results, out: string[]): void {
     rssRow('    floor: bare onnxruntime-node, text tower', floor(res.memoryFloor.text).peakRss, floor(res.memoryFloor.text).rss, model.textWeightBytes, false),
     rssRow('    floor: bare onnxruntime-node, vision tower', floor(res.memoryFloor.vision).peakRss, floor(res.memoryFloor.vision).rss, model.visionWeightBytes, false),
   ]));
-  out.push('    floor = a node process that only creates the InferenceSession (from the file the scripts load: the prepared copy) and runs the largest run the scripts make on the CPU (16x77 tokens / 4 images), fetching only the embeddings');
+  out.push(`    floor = a node process that only creates the InferenceSession (from the file the scripts load: the prepared copy) and runs the largest run the scripts make on the CPU (${CPU_TOKENS_PER_RUN / CONTEXT}x${CONTEXT} tokens / ${IMAGE_BATCH.cpu} images), fetching only the embeddings`);
   out.push('');
 
   out.push('WHERE THE TIME GOES (per item)');

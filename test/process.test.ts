@@ -6,6 +6,7 @@ import { cpSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { escapeField } from '../src/protocol/tsv.ts';
+import { IMAGE_BATCH } from '../src/options.ts';
 import { DIST, ROOT, cosine, norm, parseVectors, runScript, tempDir } from './helpers.ts';
 import { referenceText } from './reference.ts';
 
@@ -264,8 +265,10 @@ describe('worker threads of a GPU process', () => {
     const image = await runScript('encode_image', ['--model-dir', modelDir, '--device', 'auto', '--trace', '--input', 'bytes'], '\\N\n');
     expect(image.code).toBe(0);
     // Calls of whole runs, half the rows read at once (max(8, cores)).
-    const rows = Math.ceil(Math.max(8, availableParallelism()) / 2 / 4) * 4;
-    expect(image.stderr).toContain(`encode_image: trace: 2 calls of ${rows} rows in flight, 4 rows a model run, printing on the main thread`);
+    const perRun = IMAGE_BATCH.cpu;
+    expect(perRun).not.toBe(IMAGE_BATCH.gpu);
+    const rows = Math.ceil(Math.max(8, availableParallelism()) / 2 / perRun) * perRun;
+    expect(image.stderr).toContain(`encode_image: trace: 2 calls of ${rows} rows in flight, ${perRun} rows a model run, printing on the main thread`);
   });
 
   it('reports a bad --print-threads the way sharp does', async () => {
