@@ -50,5 +50,5 @@ export async function preprocessImage(input: ImageInput, opts: PreprocessOptions
   return out;
 }
 
-/** Bytes of one image's crop, [224, 224, 3] (what encode_image hands the model, see model/pixel-feed.ts). */
-export const CLIP_CROP_BYTES = CLIP_IMAGE_SIZE * CLIP_IMAGE_SIZE * 3;
+/** Bytes of one image's crop, [224, 224, 3]: a byte per value of its tensor (what encode_image hands the model, see model/pixel-feed.ts). */
+export const CLIP_CROP_BYTES = CLIP_IMAGE_VALUES;

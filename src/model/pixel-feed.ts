@@ -4,16 +4,10 @@
 // thread, with the same table: one float buffer kept for all runs, not one per batch.
 
 import { normalizeInto } from '../image/normalize.ts';
+import type { Feed } from './towers.ts';
 
 export const PIXEL_BYTES = 'pixel_bytes';
 export const PIXEL_VALUES = 'pixel_values';
-
-/** One model input, as plain data that can move to the model's thread. */
-export interface Feed {
-  type: 'int64' | 'float32' | 'uint8';
-  data: BigInt64Array | Float32Array | Uint8Array;
-  dims: number[];
-}
 
 /** Turns byte crops into the float tensor, reusing its buffer while it is large enough. */
 export function pixelValuesMaker(): (bytes: Feed) => Feed {

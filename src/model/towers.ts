@@ -18,7 +18,6 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { workerPool, type RunJob } from '../worker-pool.ts';
 import type { Device, Dtype, EncoderOptions } from '../options.ts';
 import { towerFile, type Tower } from './files.ts';
-import type { Feed } from './pixel-feed.ts';
 
 export class ModelError extends Error {}
 
@@ -30,7 +29,12 @@ export function checkModelDir(modelDir: string, tower: Tower, dtype: Dtype): voi
   }
 }
 
-export type { Feed } from './pixel-feed.ts';
+/** One model input, as plain data that can move to the model's thread. */
+export interface Feed {
+  type: 'int64' | 'float32' | 'uint8';
+  data: BigInt64Array | Float32Array | Uint8Array;
+  dims: number[];
+}
 
 /** What a run answers: the projected embeddings, [rows, dims], and the feeds' buffers back. */
 export interface RunResult {
