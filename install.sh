@@ -33,7 +33,7 @@ encode_image, encode_image_bytes, encode_image_check).
   --dtype T             fp32 (default), fp16, q8, int8, uint8, q4, q4f16, bnb4
   --device D            cpu, webgpu, cuda or auto (default: detected; auto falls back to the
                         CPU at run time, saying why once on stderr)
-  --batch-size N        rows per model run (default 32 for text, 4 for images; 256 and 64 on a GPU)
+  --batch-size N        rows per model run (default 32 for text, 8 for images; 256 and 64 on a GPU)
   --user-files-dir DIR  the server's user_files_path: encode_image may read files below it
                         (default /var/lib/clickhouse/user_files; relative paths resolve there)
   --allow-dir DIR       another directory encode_image may read (repeatable)
