@@ -13,6 +13,7 @@ import { BLOCKS, concurrencyRun, MIN_TEXT_BLOCK } from './concurrency.ts';
 import { diagnostics } from './diagnostics.ts';
 import { dtypesRun } from './dtypes.ts';
 import { machine, packageVersion } from './machine.ts';
+import { disableOrtTelemetry } from '../src/model/telemetry.ts';
 import { ensureModel, prepareModel } from './model.ts';
 import { parseBenchOptions, USAGE } from './options.ts';
 import { photos as makePhotos } from './photos.ts';
@@ -35,6 +36,8 @@ function findRoot(): string {
 const attempt = <T>(what: string, fn: () => Promise<T>): Promise<Maybe<T>> => attemptOrError(what, log, fn);
 
 async function main(): Promise<void> {
+  // (a) and the dtypes run onnxruntime in this process, as the scripts do in theirs.
+  disableOrtTelemetry();
   const root = findRoot();
   const options = parseBenchOptions(process.argv.slice(2), root);
   if (options === null) {

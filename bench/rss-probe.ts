@@ -7,12 +7,14 @@
 import ort from 'onnxruntime-node';
 import { PIXEL_BYTES } from '../src/model/pixel-feed.ts';
 import { pickTowerFile } from '../src/model/prepared.ts';
+import { disableOrtTelemetry } from '../src/model/telemetry.ts';
 import { memoryOf } from './proc.ts';
 
 const [source, tower, threads, rowsArg] = process.argv.slice(2);
 const rows = Number(rowsArg);
 // The file the scripts would load: the prepared copy where there is one.
 const file = pickTowerFile(source, ort);
+disableOrtTelemetry();
 // As src/model/towers.ts sets them on the CPU.
 const session = await ort.InferenceSession.create(file, {
   intraOpNumThreads: Number(threads),

@@ -20,21 +20,22 @@ export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
+  pid: number;
 }
 
 // The node flags this process got from vitest.config.ts, which are the launcher's (install.sh).
 const NODE_FLAGS = process.execArgv.filter((f) => f === '--harmony-rab-gsab-transfer');
 
-/** Runs a built script to completion with `input` on stdin (executable mode). */
-export function runScript(script: string, args: string[], input: Buffer | string): Promise<Run> {
+/** Runs a built script to completion with `input` on stdin (executable mode), in this environment or `env`. */
+export function runScript(script: string, args: string[], input: Buffer | string, env?: NodeJS.ProcessEnv): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, join(DIST, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, join(DIST, `${script}.mjs`), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), pid: child.pid! }));
     child.stdin.on('error', () => {}); // the script may exit before reading everything
     child.stdin.end(input);
   });

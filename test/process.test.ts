@@ -301,3 +301,26 @@ describe('verify', () => {
     expect(stdout).toMatch(/verify: 3 check\(s\) failed/);
   });
 });
+
+describe("onnxruntime's telemetry", () => {
+  it('stays off in both scripts (nothing written to HOME or TMPDIR) unless the operator sets ORT_DISABLE_TELEMETRY=0', async () => {
+    const images = join(ROOT, 'test/fixtures/images');
+    // What a run leaves in a HOME and a TMPDIR of its own: onnxruntime's telemetry keeps its
+    // event store under HOME and a debug log per process in TMPDIR.
+    const leftBehind = async (script: string, input: string, args: string[], setting?: string) => {
+      const home = tempDir('home');
+      const tmp = tempDir('tmp');
+      const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: tmp };
+      delete env.ORT_DISABLE_TELEMETRY;
+      if (setting !== undefined) env.ORT_DISABLE_TELEMETRY = setting;
+      const run = await runScript(script, ['--model-dir', modelDir, ...args], input, env);
+      expect(run.code, run.stderr).toBe(0);
+      expect(parseVectors(run.stdout)).toHaveLength(1);
+      return [...readdirSync(home), ...readdirSync(tmp)];
+    };
+    expect(await leftBehind('encode_text', 'a photo of a cat\n', [])).toEqual([]);
+    expect(await leftBehind('encode_image', `${join(images, 'jpeg_224x300.jpg')}\n`, ['--allow-dir', images])).toEqual([]);
+    // The check sees telemetry where there is some.
+    expect(await leftBehind('encode_text', 'a photo of a cat\n', [], '0')).toEqual(expect.arrayContaining(['.cache', expect.stringMatching(/^mat-debug-\d+\.log$/)]));
+  });
+});

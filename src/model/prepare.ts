@@ -5,6 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { CLIP_MEAN, CLIP_STD } from '../image/normalize.ts';
 import { withByteInput } from './byte-input.ts';
 import { pickTowerFile, preparedPaths, stampOf, versionOf, type Ort } from './prepared.ts';
+import { disableOrtTelemetry } from './telemetry.ts';
 
 /**
  * Makes the prepared copy of `source` with onnxruntime-node's `ort`, unless an up-to-date one
@@ -12,6 +13,7 @@ import { pickTowerFile, preparedPaths, stampOf, versionOf, type Ort } from './pr
  */
 export async function prepareTower(source: string, ort: Ort): Promise<boolean> {
   if (pickTowerFile(source, ort) !== source) return false;
+  disableOrtTelemetry();
   const { model, data, stamp } = preparedPaths(source);
   const dir = dirname(model);
   mkdirSync(dir, { recursive: true });

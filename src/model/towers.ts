@@ -18,6 +18,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { workerPool, type RunJob } from '../worker-pool.ts';
 import type { Device, Dtype, EncoderOptions } from '../options.ts';
 import { towerFile, type Tower } from './files.ts';
+import { disableOrtTelemetry } from './telemetry.ts';
 
 export class ModelError extends Error {}
 
@@ -71,6 +72,7 @@ const GPUS = ['cuda', 'webgpu'] as const;
 
 export async function loadTower(tower: Tower, options: EncoderOptions, log: (line: string) => void): Promise<LoadedTower> {
   checkModelDir(options.modelDir, tower, options.dtype);
+  disableOrtTelemetry();
   const thread: Thread = workerPool(1, new URL('./model_worker.mjs', import.meta.url));
   // Runs are posted as soon as they are asked for: the model's thread takes them one at a
   // time (run() blocks it), so it never waits for this thread to send the next one.

@@ -6,11 +6,15 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { disableOrtTelemetry } from '../../src/model/telemetry.ts';
 import { generateClipModel } from '../../src/modelgen/index.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 export default async function setup(project: TestProject): Promise<() => void> {
+  // Test files that make sessions in their own process (transformers.js, prepared copies)
+  // inherit this; the scripts set it themselves (src/model/telemetry.ts).
+  disableOrtTelemetry();
   execFileSync(process.execPath, [join(ROOT, 'build/bundle.mjs')], { stdio: 'inherit' });
   const modelDir = join(ROOT, '.cache/test-models/clip-tiny');
   mkdirSync(join(ROOT, '.cache/test-models'), { recursive: true });
