@@ -20,7 +20,6 @@ export interface Run {
   code: number | null;
   stdout: string;
   stderr: string;
-  pid: number;
 }
 
 // The node flags this process got from vitest.config.ts, which are the launcher's (install.sh).
@@ -35,7 +34,7 @@ export function runScript(script: string, args: string[], input: Buffer | string
     child.stdout.on('data', (d) => out.push(d));
     child.stderr.on('data', (d) => err.push(d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), pid: child.pid! }));
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.on('error', () => {}); // the script may exit before reading everything
     child.stdin.end(input);
   });
