@@ -154,7 +154,7 @@ node_version=$("$node_bin" -p 'process.versions.node' 2>/dev/null) || die "canno
 
 dist=$here/dist
 for f in encode_text.mjs encode_image.mjs preprocess_worker.mjs format_worker.mjs model_worker.mjs download_model.mjs prepare_model.mjs verify.mjs node_modules; do
-  [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'npm ci && npm run build' first"
+  [ -e "$dist/$f" ] || die "expected the built scripts in $dist but $f is missing; run 'ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm ci && npm run build' first"
 done
 
 # The GPU paths onnxruntime-node can take: WebGPU (bundled, runs on Vulkan) and
