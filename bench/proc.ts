@@ -1,6 +1,7 @@
 // Memory of processes, from /proc (Linux). VmHWM is the peak resident set size.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { MODEL_THREAD } from '../src/model/towers.ts';
 
 export interface Memory {
   /** Peak resident set, bytes. */
@@ -36,8 +37,6 @@ export function childrenMatching(parent: number, needle: string): number[] {
   return found;
 }
 
-/** The name src/bin/model_worker.ts gives the tower's thread, which onnxruntime's pool threads inherit. */
-export const MODEL_THREAD = 'clip-model';
 
 /** CPU time of a process so far, ms: all of it (threads that ended included), and its model threads'. */
 export interface CpuSnapshot {

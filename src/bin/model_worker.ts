@@ -2,7 +2,7 @@
 // caller, so it must not be the main thread.
 import { writeFileSync } from 'node:fs';
 import ort from 'onnxruntime-node';
-import type { ModelJob, ModelReply } from '../model/towers.ts';
+import { MODEL_THREAD, type ModelJob, type ModelReply } from '../model/towers.ts';
 import { pickTowerFile } from '../model/prepared.ts';
 import { PIXEL_BYTES, PIXEL_VALUES, pixelValuesMaker } from '../model/pixel-feed.ts';
 import { answerJobs } from '../worker-pool.ts';
@@ -10,7 +10,7 @@ import { answerJobs } from '../worker-pool.ts';
 // A name `top -H` and the bench can tell the model's threads by: onnxruntime's pool threads,
 // started from this one, inherit it (Linux; elsewhere there is nothing to name).
 try {
-  writeFileSync('/proc/thread-self/comm', 'clip-model');
+  writeFileSync('/proc/thread-self/comm', MODEL_THREAD);
 } catch {
   // no /proc: the threads keep the name node gave them
 }

@@ -56,6 +56,9 @@ export type ModelJob =
  * there is one, see prepared.ts) and, when that copy failed to load, why. */
 export type ModelReply = RunResult | { loaded: string; copyFailed?: string };
 
+/** The name model_worker.mjs gives its thread, which onnxruntime's pool threads inherit (the bench splits CPU by it). */
+export const MODEL_THREAD = 'clip-model';
+
 const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
 export type RunDevice = Exclude<Device, 'auto'>;
