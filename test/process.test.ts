@@ -306,12 +306,15 @@ describe("onnxruntime's telemetry", () => {
   it('stays off in both scripts (nothing written to HOME or TMPDIR) unless the operator sets ORT_DISABLE_TELEMETRY=0', async () => {
     const images = join(ROOT, 'test/fixtures/images');
     // What a run leaves in a HOME and a TMPDIR of its own: onnxruntime's telemetry keeps its
-    // event store under HOME and a debug log per process in TMPDIR.
+    // event store under HOME and a debug log per process in TMPDIR. onnxruntime also stays silent
+    // where one of these CI variables is set (measured, CI unless it is '', '0' or 'false'), so
+    // they are cleared: otherwise, under CI, the check would pass without our switch.
+    const ciVariables = ['CI', 'TF_BUILD', 'GITHUB_ACTIONS', 'GITLAB_CI', 'CIRCLECI', 'TRAVIS', 'JENKINS_URL', 'CODEBUILD_BUILD_ID', 'BUILDKITE', 'TEAMCITY_VERSION', 'APPVEYOR', 'BITBUCKET_BUILD_NUMBER'];
     const leftBehind = async (script: string, input: string, args: string[], setting?: string) => {
       const home = tempDir('home');
       const tmp = tempDir('tmp');
       const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, TMPDIR: tmp };
-      delete env.ORT_DISABLE_TELEMETRY;
+      for (const name of ['ORT_DISABLE_TELEMETRY', ...ciVariables]) delete env[name];
       if (setting !== undefined) env.ORT_DISABLE_TELEMETRY = setting;
       const run = await runScript(script, ['--model-dir', modelDir, ...args], input, env);
       expect(run.code, run.stderr).toBe(0);
