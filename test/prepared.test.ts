@@ -92,10 +92,10 @@ describe('prepare_model and the prepared copy', () => {
     expect(withByteInput(readFileSync(join(dir, 'onnx/prepared/vision_model.onnx')), CLIP_MEAN, CLIP_STD)).toBeNull();
   });
 
-  it('ignores a copy stamped by an older layout (float input), and prepare_model renews it', async () => {
+  it('ignores a copy stamped by an older layout, and prepare_model renews it', async () => {
     const stampFile = join(dir, 'onnx/prepared/vision_model.json');
     const { layout, ...older } = JSON.parse(readFileSync(stampFile, 'utf8')) as Record<string, unknown>;
-    expect(layout).toBe(2);
+    expect(layout).toBe(3);
     writeFileSync(stampFile, JSON.stringify(older));
     const stale = await encodeBoth(dir);
     expect(stale.imageFrom).toBe(join(dir, 'onnx/vision_model.onnx'));

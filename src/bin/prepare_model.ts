@@ -7,8 +7,15 @@ import { resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import { towerFile } from '../model/files.ts';
 import { checkModelDir } from '../model/towers.ts';
-import { prepareTower } from '../model/prepare.ts';
+import { prepareTower, type TailCut } from '../model/prepare.ts';
 import { DTYPES, type Dtype } from '../options.ts';
+
+// What the copy's end does (model/pooled-token.ts), worth a word where it is cut or could not be.
+const TAIL: Record<TailCut, string> = {
+  cut: ' (its last layer runs on the pooled token alone)',
+  none: '',
+  differed: ' (kept whole: cut to the pooled token, it did not pass the check against the whole copy here)',
+};
 
 const fail = (message: string) => {
   process.stderr.write(`prepare_model: ${message}\n`);
@@ -29,9 +36,10 @@ try {
     checkModelDir(modelDir, tower, dtype);
     const started = performance.now();
     const source = towerFile(modelDir, tower, dtype);
-    const wrote = await prepareTower(source, ort);
+    const done = await prepareTower(source, ort);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`prepare_model: ${tower} tower: ${wrote ? `prepared copy of ${source} written in ${seconds} s` : `prepared copy of ${source} is up to date`}\n`);
+    const tail = done.wrote ? TAIL[done.tail] : '';
+    process.stderr.write(`prepare_model: ${tower} tower: ${done.wrote ? `prepared copy of ${source} written in ${seconds} s${tail}` : `prepared copy of ${source} is up to date`}\n`);
   }
 } catch (err) {
   fail((err as Error).message.split('\n')[0]);

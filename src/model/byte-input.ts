@@ -7,79 +7,16 @@
 // std, each a float32 operation rounded once, so the tensor is the one normalizeInto (which
 // evaluates the same chain per byte value) would have written, bit for bit. (A table lookup
 // by Gather gave the same bits but cost 2-5% of encode_image's photos/s.) The rest of the
-// graph is not touched: its bytes are copied through, so nothing an older schema would not
-// know is lost on the way.
+// graph is copied through as it was (onnx-fields.ts).
 
 import onnxProto from 'onnx-proto';
+import { GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_NODE, graphFieldsOf, lengthDelimited, withGraphFields } from './onnx-fields.ts';
 import { PIXEL_BYTES, PIXEL_VALUES } from './pixel-feed.ts';
 
 const { onnx } = onnxProto;
 
-// Field numbers in onnx.proto.
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const GRAPH_INPUT = 11;
-const LENGTH_DELIMITED = 2;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
 const UINT8 = onnx.TensorProto.DataType.UINT8;
-
-interface Field {
-  number: number;
-  /** The whole field as it was read: tag, length and body. */
-  bytes: Uint8Array;
-  /** A length-delimited field's body. */
-  body?: Uint8Array;
-}
-
-function readVarint(buf: Uint8Array, at: number): [value: number, next: number] {
-  let value = 0;
-  for (let shift = 0; shift < 64; shift += 7) {
-    if (at >= buf.length) throw new Error('truncated varint');
-    const byte = buf[at++]!;
-    value += (byte & 0x7f) * 2 ** shift;
-    if (byte < 0x80) return [value, at];
-  }
-  throw new Error('varint longer than 10 bytes');
-}
-
-/** The top-level fields of a protobuf message, in order. */
-function fieldsOf(buf: Uint8Array): Field[] {
-  const out: Field[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    const start = at;
-    const [tag, afterTag] = readVarint(buf, at);
-    at = afterTag;
-    const wire = tag % 8;
-    let body: Uint8Array | undefined;
-    if (wire === 0) at = readVarint(buf, at)[1];
-    else if (wire === 1) at += 8;
-    else if (wire === 5) at += 4;
-    else if (wire === LENGTH_DELIMITED) {
-      const [length, afterLength] = readVarint(buf, at);
-      body = buf.subarray(afterLength, afterLength + length);
-      at = afterLength + length;
-    } else throw new Error(`unsupported protobuf wire type ${wire}`);
-    if (at > buf.length) throw new Error('truncated field');
-    out.push({ number: Math.floor(tag / 8), bytes: buf.subarray(start, at), body });
-  }
-  return out;
-}
-
-function varint(value: number): number[] {
-  const out: number[] = [];
-  while (value >= 0x80) {
-    out.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  out.push(value);
-  return out;
-}
-
-function lengthDelimited(number: number, body: Uint8Array): Uint8Array {
-  return Buffer.concat([Uint8Array.from([...varint(number * 8 + LENGTH_DELIMITED), ...varint(body.length)]), body]);
-}
 
 /** float32 raw_data, which is little-endian whatever the host. */
 function floatsLE(values: readonly number[]): Buffer {
@@ -100,10 +37,8 @@ function isFloatImageInput(info: onnxProto.onnx.ValueInfoProto): boolean {
  * std[c] in float32; null when the graph has no such input (a text tower), or takes bytes already.
  */
 export function withByteInput(model: Uint8Array, mean: readonly number[], std: readonly number[]): Uint8Array | null {
-  const top = fieldsOf(model);
-  const graph = top.find((f) => f.number === MODEL_GRAPH && f.body);
-  if (!graph) return null;
-  const fields = fieldsOf(graph.body!);
+  const fields = graphFieldsOf(model);
+  if (!fields) return null;
   const inputs = fields.filter((f) => f.number === GRAPH_INPUT && f.body).map((f) => ({ field: f, info: onnx.ValueInfoProto.decode(f.body!) }));
   const pixels = inputs.find((i) => i.info.name === PIXEL_VALUES);
   if (!pixels || !isFloatImageInput(pixels.info) || inputs.some((i) => i.info.name === PIXEL_BYTES)) return null;
@@ -131,6 +66,5 @@ export function withByteInput(model: Uint8Array, mean: readonly number[], std: r
   }).finish());
 
   // The new nodes come first, so the node list stays in topological order.
-  const body = Buffer.concat([...nodes, ...fields.filter((f) => f !== pixels.field).map((f) => f.bytes), ...initializers, input]);
-  return Buffer.concat(top.map((f) => (f === graph ? lengthDelimited(MODEL_GRAPH, body) : f.bytes)));
+  return withGraphFields(model, [...nodes, ...fields.filter((f) => f !== pixels.field).map((f) => f.bytes), ...initializers, input]);
 }

@@ -6,8 +6,10 @@
 // never read at all (peak RSS of a bare session 425 -> 333 MB). The outputs are identical.
 //
 // onnxruntime itself writes the copy (a session with optimizations off and an output path),
-// so the graph is what the source holds; nothing in it depends on this machine. One change:
-// a vision tower takes the photos as bytes (byte-input.ts), which the scripts then hand it.
+// so the graph is what the source holds, with two changes: a vision tower takes the photos as
+// bytes (byte-input.ts), which the scripts then hand it, and both towers run their last layer
+// on the one token the embedding is made of (pooled-token.ts), checked as the copy is made to
+// answer the same bits.
 // prepare.ts makes the copy, kept apart so that the scripts do not carry its ONNX editing.
 // A stamp written last records what the copy was made from: a source replaced later (new
 // size or mtime), another onnxruntime or a copy of an older layout makes the scripts ignore
@@ -18,9 +20,10 @@ import { basename, dirname, join } from 'node:path';
 
 const PREPARED_DIR = 'prepared';
 
-// 2: vision copies take bytes (byte-input.ts). A copy stamped before is ignored like a stale
-// one, and prepare_model renews it.
-const LAYOUT = 2;
+// 2: vision copies take bytes (byte-input.ts); 3: copies run their last layer on the pooled
+// token alone (pooled-token.ts). A copy stamped before is ignored like a stale one, and
+// prepare_model renews it.
+const LAYOUT = 3;
 
 interface Stamp {
   source: string;

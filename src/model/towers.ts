@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { workerPool, type RunJob } from '../worker-pool.ts';
 import type { Device, Dtype, EncoderOptions } from '../options.ts';
-import { towerFile, type Tower } from './files.ts';
+import { EMBEDS, towerFile, type Tower } from './files.ts';
 import { disableOrtTelemetry } from './telemetry.ts';
 
 export class ModelError extends Error {}
@@ -58,8 +58,6 @@ export type ModelReply = RunResult | { loaded: string; copyFailed?: string };
 
 /** The name model_worker.mjs gives its thread, which onnxruntime's pool threads inherit (the bench splits CPU by it). */
 export const MODEL_THREAD = 'clip-model';
-
-const EMBEDS: Record<Tower, string> = { text: 'text_embeds', vision: 'image_embeds' };
 
 export type RunDevice = Exclude<Device, 'auto'>;
 
