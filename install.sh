@@ -205,8 +205,9 @@ for f in config.json tokenizer.json "onnx/text_model$suffix.onnx" "onnx/vision_m
 done
 
 # A copy of each tower with the weights in a data file of their own starts about twice as
-# fast (onnxruntime maps the file instead of parsing it; src/model/prepared.ts). Without
-# one (a read-only model folder, say) the scripts load the .onnx files as they are.
+# fast (onnxruntime maps the file instead of parsing it) and runs its last layer on the one
+# token the embedding is made of (src/model/prepared.ts). Without one (a read-only model
+# folder, say) the scripts load the .onnx files as they are.
 if prepare_log=$("$node_bin" "$dest/prepare_model.mjs" --model-dir "$model_dir" --dtype "$dtype" 2>&1); then
   prepared="$model_dir/onnx/prepared"
 else

@@ -34,7 +34,8 @@ export interface CoreJob {
 }
 
 export interface CoreResults {
-  raw: { text: Maybe<RawText>; vision: Maybe<RawResult> };
+  /** textPrepared, visionPrepared: (a'), the prepared copies the scripts load, as bare as (a). */
+  raw: { text: Maybe<RawText>; vision: Maybe<RawResult>; textPrepared?: Maybe<RawResult>; visionPrepared?: Maybe<RawResult> };
   pipe: { text: Maybe<PipeResult>; image: Maybe<PipeResult> };
   clickhouse: Maybe<ClickHouseResult> | null;
   cold: { text: ColdResult; image: ColdResult };
@@ -125,8 +126,8 @@ export async function coreRun(job: CoreJob): Promise<CoreResults> {
       open: () => openPipe(job.dist, script, args, values, warmup),
     });
 
-    log(`text: (a) raw tower, (b) encode_text over a pipe, (c) in chDB: ${tries} alternating rounds`);
-    const [rawText, pipeText, chText] = await alternating(tries, [
+    log(`text: (a) raw tower, (a') its prepared copy, (b) encode_text over a pipe, (c) in chDB: ${tries} alternating rounds`);
+    const [rawText, rawTextPrepared, pipeText, chText] = await alternating(tries, [
       {
         what: '(a) raw text',
         open: async () => {
@@ -138,19 +139,28 @@ export async function coreRun(job: CoreJob): Promise<CoreResults> {
           };
         },
       },
+      {
+        what: "(a') raw text, prepared copy",
+        open: async () => {
+          const raw = await openRawText(job.modelDir, job.tokenIds, on, job.threads, true);
+          return { pass: raw.passes.sorted, close: raw.close, finish: (kept: RawResult) => kept };
+        },
+      },
       pipe('encode_text', job.textArgs, job.captions, job.captions.slice(0, on.textBatch)),
       inChdb('encode_text'),
     ], log);
 
-    log(`images: (a) raw tower, (b) encode_image over a pipe, (c) in chDB: ${tries} alternating rounds`);
-    const [rawVision, pipeImage, chImage] = await alternating(tries, [
-      {
-        what: '(a) raw vision',
-        open: async () => {
-          const raw = await openRawVision(job.modelDir, job.paths.length, on, job.threads);
-          return { pass: raw.passes, close: raw.close, finish: (kept: RawResult) => kept };
-        },
+    log(`images: (a) raw tower, (a') its prepared copy, (b) encode_image over a pipe, (c) in chDB: ${tries} alternating rounds`);
+    const rawVisionOf = (prepared: boolean): Opener => ({
+      what: prepared ? "(a') raw vision, prepared copy" : '(a) raw vision',
+      open: async () => {
+        const raw = await openRawVision(job.modelDir, job.paths.length, on, job.threads, prepared);
+        return { pass: raw.passes, close: raw.close, finish: (kept: RawResult) => kept };
       },
+    });
+    const [rawVision, rawVisionPrepared, pipeImage, chImage] = await alternating(tries, [
+      rawVisionOf(false),
+      rawVisionOf(true),
       pipe('encode_image', job.imageArgs, job.paths, job.paths.slice(0, on.imageBatch)),
       inChdb('encode_image'),
     ], log);
@@ -166,7 +176,10 @@ export async function coreRun(job: CoreJob): Promise<CoreResults> {
       : 'error' in ch ? ch
       : { text: chText, image: chImage, installArgs: ch.installArgs } as ClickHouseResult;
     return {
-      raw: { text: rawText as Maybe<RawText>, vision: rawVision as Maybe<RawResult> },
+      raw: {
+        text: rawText as Maybe<RawText>, vision: rawVision as Maybe<RawResult>,
+        textPrepared: rawTextPrepared as Maybe<RawResult>, visionPrepared: rawVisionPrepared as Maybe<RawResult>,
+      },
       pipe: { text: pipeText as Maybe<PipeResult>, image: pipeImage as Maybe<PipeResult> },
       clickhouse, cold, memoryFloor,
     };

@@ -6,6 +6,8 @@
 import { cpus } from 'node:os';
 import ort from 'onnxruntime-node';
 import { towerFile } from '../src/model/files.ts';
+import { PIXEL_BYTES } from '../src/model/pixel-feed.ts';
+import { pickTowerFile } from '../src/model/prepared.ts';
 import { IMAGE_BATCH, TEXT_BATCH } from '../src/options.ts';
 import { leastDisturbed, othersLoad, startLoad } from './load.ts';
 import { rng } from './rng.ts';
@@ -80,10 +82,22 @@ export interface RawTower<R> {
   passes: R;
 }
 
+/**
+ * The file (a) loads: the hub's, or with `prepared` (a'), the prepared copy the scripts load
+ * instead (src/model/prepared.ts: vision takes bytes, and both run their last layer on the
+ * pooled token alone), to tell what the copy gains from what the script costs.
+ */
+function rawTowerFile(modelDir: string, tower: 'text' | 'vision', prepared: boolean): string {
+  const source = towerFile(modelDir, tower, 'fp32');
+  const file = prepared ? pickTowerFile(source, ort) : source;
+  if (prepared && file === source) throw new Error(`no up-to-date prepared copy of ${source} (run prepare_model)`);
+  return file;
+}
+
 /** Loads the text tower and warms it: `sorted` and `inOrder` each time one pass over the captions. */
-export async function openRawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length): Promise<RawTower<Record<keyof RawText, () => Promise<RawResult>>>> {
+export async function openRawText(modelDir: string, tokenIds: number[][], on: RunOn, threads = cpus().length, prepared = false): Promise<RawTower<Record<keyof RawText, () => Promise<RawResult>>>> {
   const loadStart = performance.now();
-  const session = await ort.InferenceSession.create(towerFile(modelDir, 'text', 'fp32'), sessionOptions(threads, on.device));
+  const session = await ort.InferenceSession.create(rawTowerFile(modelDir, 'text', prepared), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
   const run = async (rows: number[][][]): Promise<RawResult> => {
     const load = startLoad();
@@ -114,14 +128,17 @@ export async function rawText(modelDir: string, tokenIds: number[][], on: RunOn,
 }
 
 /** Loads the vision tower and warms it: each call times `images` photos' worth of ready pixels. */
-export async function openRawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length): Promise<RawTower<() => Promise<RawResult>>> {
+export async function openRawVision(modelDir: string, images: number, on: RunOn, threads = cpus().length, prepared = false): Promise<RawTower<() => Promise<RawResult>>> {
   const IMAGE_BATCH = on.imageBatch;
   const loadStart = performance.now();
-  const session = await ort.InferenceSession.create(towerFile(modelDir, 'vision', 'fp32'), sessionOptions(threads, on.device));
+  const session = await ort.InferenceSession.create(rawTowerFile(modelDir, 'vision', prepared), sessionOptions(threads, on.device));
   const loadMs = since(loadStart);
   const r = rng(99);
   const pixels = new Float32Array(IMAGE_BATCH * 3 * 224 * 224).map(() => (r() - 0.5) * 4);
-  const feed = (n: number) => ({ pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
+  const bytes = Uint8Array.from(pixels, (v) => (v + 2) * 63);
+  const feed = (n: number): Record<string, ort.Tensor> => (session.inputNames.includes(PIXEL_BYTES)
+    ? { [PIXEL_BYTES]: new ort.Tensor('uint8', bytes.subarray(0, n * 3 * 224 * 224), [n, 224, 224, 3]) }
+    : { pixel_values: new ort.Tensor('float32', pixels.subarray(0, n * 3 * 224 * 224), [n, 3, 224, 224]) });
   try {
     await session.run(feed(IMAGE_BATCH), ['image_embeds']); // warm-up
   } catch (err) {

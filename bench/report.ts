@@ -1,5 +1,6 @@
 // The readable table (stdout) and the BENCH_JSON line that ends it.
 
+import type { CoreResults } from './core.ts';
 import type { ClickHouseResult, ClickHouseRun } from './clickhouse.ts';
 import type { ColdResult } from './coldstart.ts';
 import type { ConcurrencyResult, Run } from './concurrency.ts';
@@ -35,7 +36,7 @@ export interface Results {
   model: ModelInfo;
   run: { quick: boolean; sections: string[]; threads: number; on: RunOn; tries: number; textArgs: string[]; imageArgs: string[]; installArgs: string[]; seconds: number; loadAvgEnd: number[] };
   inputs: InputsInfo;
-  raw: { text: Maybe<RawText>; vision: Maybe<RawResult> };
+  raw: CoreResults['raw'];
   pipe: { text: Maybe<PipeResult>; image: Maybe<PipeResult> };
   clickhouse: Maybe<ClickHouseResult> | null;
   cold: { text: ColdResult; image: ColdResult };
@@ -113,6 +114,13 @@ export function render(res: Results): string {
   return out.join('\n');
 }
 
+/** (b) and (c) against (a'): what the script costs beyond the copy of the tower it runs. */
+function againstPrepared(prepared: Maybe<RawResult> | undefined, pipe: Maybe<{ rate: number }>, ch: Maybe<{ rate: number }> | null): string[] {
+  if (!ok(prepared)) return [];
+  const of = (r: Maybe<{ rate: number }> | null) => (ok(r) ? `${f(r.rate / prepared.rate, 2)}x` : '-');
+  return [`    against (a'), whose last layer runs on the pooled token alone (src/model/pooled-token.ts): (b) ${of(pipe)}, (c) ${of(ch)}`];
+}
+
 function renderCore(res: Results, out: string[]): void {
   const { model, inputs } = res;
   const rawText = ok(res.raw.text) ? res.raw.text : null;
@@ -128,18 +136,22 @@ function renderCore(res: Results, out: string[]): void {
     [`TEXT (${inputs.captions} captions)`, 'items/s', 'ms/item', 'vs (a)', 'target', '', 'others'],
     rateRow(`(a) raw text tower${where}, sorted by length, batch ${on.textBatch}`, rawText ? rawText.sorted : res.raw.text as Failed, textCeiling, null),
     rateRow(`    raw, input order, batch ${on.textBatch} (what batching costs)`, rawText ? rawText.inOrder : null, textCeiling, null),
+    ...(res.raw.textPrepared ? [rateRow("(a') the same sorted, the prepared copy the scripts load", res.raw.textPrepared, textCeiling, null)] : []),
     rateRow('(b) dist/encode_text.mjs over a pipe, one block', res.pipe.text, textCeiling, targets.textRatio),
     rateRow('(c) encode_text in chDB, warm pool, max_threads 1', chText, textCeiling, targets.textRatio),
   ]));
+  out.push(...againstPrepared(res.raw.textPrepared, res.pipe.text, chText));
   out.push('');
   const visionCeiling = ok(res.raw.vision) ? res.raw.vision.rate : null;
   out.push(table([
     [`IMAGES (${inputs.imageRows} rows of ${inputs.photos} photos)`, 'items/s', 'ms/item', 'vs (a)', 'target', '', 'others'],
     rateRow(`(a) raw vision tower${where}, batch ${on.imageBatch}, pixels ready`, res.raw.vision, visionCeiling, null),
+    ...(res.raw.visionPrepared ? [rateRow("(a') the same, the prepared copy the scripts load", res.raw.visionPrepared, visionCeiling, null)] : []),
     rateRow('(b) dist/encode_image.mjs over a pipe, one block', res.pipe.image, visionCeiling, targets.imageRatio),
     rateRow('(c) encode_image in chDB, warm pool, max_threads 1', chImage, visionCeiling, targets.imageRatio),
   ]));
-  out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number); (a), (b) and (c) ran in ${res.run.tries} alternating rounds, each keeping its fastest clean run`);
+  out.push(...againstPrepared(res.raw.visionPrepared, res.pipe.image, chImage));
+  out.push(`    others = share of the machine OTHER processes used during the timed run (above ~5% it skews the number); (a), (a'), (b) and (c) ran in ${res.run.tries} alternating rounds, each keeping its fastest clean run`);
   const split = (name: string, r: Maybe<PipeResult>, raw: { rate: number } | null): string | null => {
     if (!ok(r) || !r.cpu) return null;
     const ideal = raw ? `; (a)'s ${res.run.threads} threads x its ms/item: ${f((res.run.threads * 1000) / raw.rate, 1)} ms` : '';
