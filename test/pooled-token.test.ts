@@ -92,6 +92,38 @@ describe('prepared copies on the pooled token', () => {
     for (const lengths of [[2], [77], [5, 5], [3, 77, 12, 40, 8]]) expect((await textEmbeds(cut, lengths)).equals(await textEmbeds(whole, lengths))).toBe(true);
   });
 
+  it('cuts a text tower that picks its end token as torch exports x[arange(batch), argmax] (GatherND of pairs)', async () => {
+    // The tiny tower's GatherND(last, argmax [batch, 1], batch_dims 1), rewritten into the form
+    // torch.onnx gives advanced indexing: GatherND(last, [batch, 2] pairs of row and token).
+    const model = onnx.ModelProto.decode(readFileSync(join(dir, 'onnx/text_model.onnx')));
+    const graph = model.graph!;
+    const at = graph.node!.findIndex((n) => n.opType === 'GatherND');
+    const pick = graph.node![at]!;
+    const [, eosIndex] = pick.input!;
+    const int64s = (name: string, values: number[], dims: number[]) => onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.INT64, rawData: Buffer.from(BigInt64Array.from(values, BigInt).buffer) });
+    graph.initializer!.push(int64s('pairs/zero', [0], []), int64s('pairs/one', [1], []), int64s('pairs/axis1', [1], [1]));
+    const node = (opType: string, input: string[], output: string, attribute: onnxProto.onnx.IAttributeProto[] = []) => onnx.NodeProto.create({ name: output, opType, input, output: [output], attribute });
+    graph.node!.splice(at, 0,
+      node('Shape', ['input_ids'], 'pairs/shape'),
+      node('Gather', ['pairs/shape', 'pairs/zero'], 'pairs/batch', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 }]),
+      node('Range', ['pairs/zero', 'pairs/batch', 'pairs/one'], 'pairs/rows'),
+      node('Unsqueeze', ['pairs/rows', 'pairs/axis1'], 'pairs/row_column'),
+      node('Concat', ['pairs/row_column', eosIndex!], 'pairs/indices', [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]));
+    pick.input = [pick.input![0]!, 'pairs/indices'];
+    pick.attribute = [];
+    const source = join(dir, 'onnx/pairs_text_model.onnx');
+    writeFileSync(source, onnx.ModelProto.encode(model).finish());
+
+    expect(await prepareTower(source, ort)).toEqual({ wrote: true, tail: 'cut' });
+    const copy = preparedPaths(source).model;
+    expect(entering(copy, 'GatherND')).toEqual(['/text_model/encoder/layers/0/Add', '/text_model/encoder/layers/1/Reshape']);
+    const [whole, cut] = await sessions(source);
+    for (const lengths of [[2], [77], [3, 77, 12, 40, 8]]) expect((await textEmbeds(cut, lengths)).equals(await textEmbeds(whole, lengths))).toBe(true);
+    // And the rewritten source answers what the tower did before.
+    const original = await ort.InferenceSession.create(join(dir, 'onnx/text_model.onnx'));
+    expect((await textEmbeds(whole, [3, 77, 12])).equals(await textEmbeds(original, [3, 77, 12]))).toBe(true);
+  });
+
   it('keeps the copy whole where the cut one does not answer the same bits', async () => {
     // A tail the rules take for per-token but is not: a [tokens, width] tensor (12 x 12) added
     // to the [batch, tokens, width] activations, computed (Relu) so that it does not look

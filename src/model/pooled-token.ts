@@ -100,7 +100,7 @@ export function withPooledTokenTail(model: Uint8Array, output: string): Uint8Arr
 // narrowing): on [batch, width] onnxruntime fuses a MatMul and its bias into a Gemm, which
 // rounds differently (embeddings off by up to 1e-6).
 const NAME = (part: string) => `/clickhouse_clip/pooled_token/${part}`;
-const SHAPES = { zero: [0], one: [1], per_row: [0, 1, 1, 1], rows: [0, -1] } as const;
+const SHAPES = { zero: [0], one: [1], one_index: [0, 1, 1, 1], row_and_index: [0, 1, 1, 2], rows: [0, -1] } as const;
 
 /**
  * How the tail narrows to the picked token: the nodes it needs first, the node that takes a
@@ -123,16 +123,18 @@ function narrowing(pick: Node): {
       shapes: ['zero', 'one'],
     };
   }
-  // GatherND, one index a row ([batch, 1]): as [batch, 1, 1, 1] it picks [batch, 1, 1, width].
+  // GatherND, one token a row ([batch, k]: the token, or row and token): as [batch, 1, 1, k] it
+  // picks [batch, 1, 1, width].
   // Not [batch, 1, width]: onnxruntime fuses a residual Add and the LayerNorm after it into a
   // SkipLayerNormalization (which rounds differently) where both are 3-D of known sizes but the
   // batch, and the whole text graph's sequence length is not known.
   const perRow = `${pick.input[1]}${SUFFIX}`;
+  const shape = Number(attr(pick, 'batch_dims')?.i ?? 0) === 1 ? 'one_index' : 'row_and_index';
   return {
-    before: [{ name: perRow, opType: 'Reshape', input: [pick.input[1]!, NAME('per_row')], output: [perRow] }],
+    before: [{ name: perRow, opType: 'Reshape', input: [pick.input[1]!, NAME(shape)], output: [perRow] }],
     enter: (t, out) => ({ ...pick, name: out, input: [t, perRow], output: [out] }),
     after: (x) => [{ name: pick.name, opType: 'Reshape', input: [x, NAME('rows')], output: pick.output }],
-    shapes: ['per_row', 'rows'],
+    shapes: [shape, 'rows'],
   };
 }
 
@@ -194,8 +196,9 @@ function attr(n: Node, name: string): onnxProto.onnx.IAttributeProto | undefined
 
 /**
  * The node on the way to `output` that picks one token of [batch, tokens, width]: a Gather on
- * axis 1 at one constant index (the class token), or a GatherND with one batch dimension (one
- * token a row, the end token); null when the first gather met is neither.
+ * axis 1 at one constant index (the class token), or a GatherND of one token a row (the end
+ * token: with one batch dimension, indices [batch, 1]; without, [batch, 2] pairs of row and
+ * token, as torch exports `x[arange(batch), argmax]`); null when the first gather met is neither.
  */
 function pickOf(output: string, producer: Map<string, Node>, constants: Map<string, Constant>): Node | null {
   const seen = new Set<string>();
@@ -210,7 +213,7 @@ function pickOf(output: string, producer: Map<string, Node>, constants: Map<stri
       const one = index && index.dims.length <= 1 && index.ints?.length === 1 && index.ints[0] === 0;
       return one && Number(attr(n, 'axis')?.i ?? 0) === 1 ? n : null;
     }
-    if (n.domain === '' && n.opType === 'GatherND') return Number(attr(n, 'batch_dims')?.i ?? 0) === 1 ? n : null;
+    if (n.domain === '' && n.opType === 'GatherND') return Number(attr(n, 'batch_dims')?.i ?? 0) <= 1 ? n : null;
     queue.push(...n.input.filter((i) => i !== '' && !constants.has(i)));
   }
   return null;
