@@ -36,7 +36,7 @@ export async function prepareTower(source: string, ort: Ort): Promise<Prepared> 
   rmSync(stamp, { force: true });
   const partial = mkdtempSync(join(dir, '.partial-'));
   try {
-    await ort.InferenceSession.create(source, {
+    const writer = await ort.InferenceSession.create(source, {
       executionProviders: ['cpu'],
       graphOptimizationLevel: 'disabled',
       optimizedModelFilePath: join(partial, basename(model)),
@@ -50,6 +50,8 @@ export async function prepareTower(source: string, ort: Ort): Promise<Prepared> 
         },
       },
     });
+    // Its weights are no longer needed, and the check below loads the tower twice more.
+    await writer.release();
     const written = join(partial, basename(model));
     const graph = readFileSync(written);
     const bytes = withByteInput(graph, CLIP_MEAN, CLIP_STD);
