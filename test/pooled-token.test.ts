@@ -12,7 +12,7 @@ import { withByteInput } from '../src/model/byte-input.ts';
 import { prepareTower } from '../src/model/prepare.ts';
 import { preparedPaths } from '../src/model/prepared.ts';
 import { withPooledTokenTail } from '../src/model/pooled-token.ts';
-import { DType, createGraph, encodeModel, int } from '../src/modelgen/onnx-graph.ts';
+import { DType, createGraph, encodeModel, int, ints } from '../src/modelgen/onnx-graph.ts';
 import { tempDir } from './helpers.ts';
 
 const { onnx } = onnxProto;
@@ -122,6 +122,35 @@ describe('prepared copies on the pooled token', () => {
     // And the rewritten source answers what the tower did before.
     const original = await ort.InferenceSession.create(join(dir, 'onnx/text_model.onnx'));
     expect((await textEmbeds(whole, [3, 77, 12])).equals(await textEmbeds(original, [3, 77, 12]))).toBe(true);
+  });
+
+  it('cuts a tail whose LayerNorm is spelled out in primitive ops, as exports before opset 17 have it', async () => {
+    // [batch, 3, 4, 12] -> 12 tokens of 12; one token-mixing MatMul over the token axis, a
+    // residual, LayerNorm as ReduceMean / Sub / Pow / ReduceMean / Add / Sqrt / Div / Mul / Add,
+    // a linear layer, then token 0.
+    const g = createGraph('decomposed_layer_norm', 'clickhouse-clip-test');
+    const values = (n: number, k: number) => Float32Array.from({ length: n }, (_, i) => (((i * k) % 17) - 8) / 16);
+    const pixels = g.input('pixel_values', DType.float, ['batch_size', 3, 4, 12]);
+    const tokens = g.op('Reshape', [pixels, g.int64s('to_tokens', [0, 12, 12])]);
+    const mixing = g.initializer('mixing', [12, 12], values(144, 5));
+    const mixed = g.op('Transpose', [g.op('MatMul', [g.op('Transpose', [tokens], { perm: ints([0, 2, 1]) }), mixing])], { perm: ints([0, 2, 1]) });
+    const x = g.op('Add', [tokens, mixed]);
+    const mean = g.op('ReduceMean', [x], { axes: ints([-1]) });
+    const centred = g.op('Sub', [x, mean]);
+    const variance = g.op('ReduceMean', [g.op('Pow', [centred, g.floatScalar('two', 2)])], { axes: ints([-1]) });
+    const normed = g.op('Div', [centred, g.op('Sqrt', [g.op('Add', [variance, g.floatScalar('eps', 1e-5)])])]);
+    const scaled = g.op('Add', [g.op('Mul', [normed, g.initializer('gamma', [12], values(12, 3))]), g.initializer('beta', [12], values(12, 7))]);
+    const out = g.op('Add', [g.op('MatMul', [scaled, g.initializer('weight', [12, 8], values(96, 11))]), g.initializer('bias', [8], values(8, 13))]);
+    g.op('Gather', [out, g.int64s('class_index', [0], true)], { axis: int(1) }, 'image_embeds');
+    g.output('image_embeds', DType.float, ['batch_size', 8]);
+    const source = join(dir, 'onnx/decomposed_vision_model.onnx');
+    writeFileSync(source, encodeModel(g.model()));
+
+    expect(await prepareTower(source, ort)).toEqual({ wrote: true, tail: 'cut' });
+    const cutOps = graphOf(preparedPaths(source).model).node.filter((n) => n.name!.endsWith('/pooled_token')).map((n) => n.opType);
+    expect(cutOps).toEqual(['Slice', 'Slice', 'Add', 'ReduceMean', 'Sub', 'Pow', 'ReduceMean', 'Add', 'Sqrt', 'Div', 'Mul', 'Add', 'MatMul', 'Add']);
+    const [whole, copy] = await sessions(source);
+    for (const rows of [1, 3]) expect((await imageEmbeds(copy, rows, 4, 12)).equals(await imageEmbeds(whole, rows, 4, 12))).toBe(true);
   });
 
   it('keeps the copy whole where the cut one does not answer the same bits', async () => {
