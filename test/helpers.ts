@@ -11,6 +11,12 @@ import { inject } from 'vitest';
 export const ROOT = join(import.meta.dirname, '..');
 export const DIST = join(ROOT, 'dist');
 
+/** A tensor's float32 values as bytes, to compare two answers bit for bit. */
+export function floatBits(t: { data: unknown }): Buffer {
+  const values = t.data as Float32Array;
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
 /** A fresh folder under the run's temporary root, which the global setup removes at the end. */
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(inject('tmpRoot'), `${prefix}-`));

@@ -13,12 +13,11 @@ import { prepareTower } from '../src/model/prepare.ts';
 import { preparedPaths } from '../src/model/prepared.ts';
 import { withPooledTokenTail } from '../src/model/pooled-token.ts';
 import { DType, createGraph, encodeModel, int, ints } from '../src/modelgen/onnx-graph.ts';
-import { tempDir } from './helpers.ts';
+import { floatBits, tempDir } from './helpers.ts';
 
 const { onnx } = onnxProto;
 
 const graphOf = (file: string) => onnx.ModelProto.decode(readFileSync(file)).graph as onnxProto.onnx.GraphProto;
-const bits = (t: ort.Tensor) => Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength);
 const random = (i: number) => (i * 2654435761) >>> 0;
 
 /** image_embeds of `session` for `rows` crops of random bytes, fed as its input wants them. */
@@ -32,7 +31,7 @@ async function imageEmbeds(session: ort.InferenceSession, rows: number, height =
     for (let r = 0; r < rows; r++) normalizeInto(bytes.subarray(r * plane * 3, (r + 1) * plane * 3), plane, floats, r * 3 * plane);
     feeds = { pixel_values: new ort.Tensor('float32', floats, [rows, 3, height, width]) };
   }
-  return bits((await session.run(feeds, ['image_embeds'])).image_embeds!);
+  return floatBits((await session.run(feeds, ['image_embeds'])).image_embeds!);
 }
 
 /** text_embeds of `session` for random captions of these lengths, padded to the longest. */
@@ -47,7 +46,7 @@ async function textEmbeds(session: ort.InferenceSession, lengths: number[]): Pro
     }
   });
   const feeds = { input_ids: new ort.Tensor('int64', ids, [lengths.length, width]), attention_mask: new ort.Tensor('int64', mask, [lengths.length, width]) };
-  return bits((await session.run(feeds, ['text_embeds'])).text_embeds!);
+  return floatBits((await session.run(feeds, ['text_embeds'])).text_embeds!);
 }
 
 describe('prepared copies on the pooled token', () => {

@@ -9,7 +9,7 @@ import ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLIP_MEAN, CLIP_STD, normalizeInto } from '../src/image/normalize.ts';
 import { withByteInput } from '../src/model/byte-input.ts';
-import { DIST, ROOT, parseVectors, runScript, tempDir } from './helpers.ts';
+import { DIST, ROOT, floatBits, parseVectors, runScript, tempDir } from './helpers.ts';
 
 const images = join(ROOT, 'test/fixtures/images');
 const photos = readdirSync(images).filter((f) => f.endsWith('.jpg')).slice(0, 3).map((f) => join(images, f));
@@ -82,11 +82,10 @@ describe('prepare_model and the prepared copy', () => {
     const bytes = Uint8Array.from({ length: rows * plane * 3 }, (_, i) => (i * 2654435761) >>> 24);
     const floats = new Float32Array(rows * 3 * plane);
     for (let r = 0; r < rows; r++) normalizeInto(bytes.subarray(r * plane * 3, (r + 1) * plane * 3), plane, floats, r * 3 * plane);
-    const bits = (t: ort.Tensor) => Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength);
     const fromFloats = (await source.run({ pixel_values: new ort.Tensor('float32', floats, [rows, 3, 224, 224]) }, ['image_embeds'])).image_embeds!;
     const fromBytes = (await copy.run({ pixel_bytes: new ort.Tensor('uint8', bytes, [rows, 224, 224, 3]) }, ['image_embeds'])).image_embeds!;
     expect(fromBytes.dims).toEqual([rows, 512]);
-    expect(bits(fromBytes).equals(bits(fromFloats))).toBe(true);
+    expect(floatBits(fromBytes).equals(floatBits(fromFloats))).toBe(true);
     // Only a float pixel_values input is replaced: not a text tower's, not twice.
     expect(withByteInput(readFileSync(join(dir, 'onnx/prepared/text_model.onnx')), CLIP_MEAN, CLIP_STD)).toBeNull();
     expect(withByteInput(readFileSync(join(dir, 'onnx/prepared/vision_model.onnx')), CLIP_MEAN, CLIP_STD)).toBeNull();

@@ -86,9 +86,10 @@ async function sameEmbeddings(ort: Ort, a: string, b: string): Promise<boolean> 
   const sessions = [await ort.InferenceSession.create(a, options), await ort.InferenceSession.create(b, options)];
   try {
     const output = Object.values(EMBEDS).find((name) => sessions.every((s) => s.outputNames.includes(name)));
+    if (!output) return false;
     for (const rows of [1, 3]) {
       const feeds = probeFeeds(ort, sessions[0]!, rows);
-      if (!output || !feeds) return false;
+      if (!feeds) return false;
       const [x, y] = await Promise.all(sessions.map(async (s) => (await s.run(feeds, [output]))[output]!.data as Float32Array));
       if (!Buffer.from(x!.buffer, x!.byteOffset, x!.byteLength).equals(Buffer.from(y!.buffer, y!.byteOffset, y!.byteLength))) return false;
     }
@@ -100,7 +101,8 @@ async function sameEmbeddings(ort: Ort, a: string, b: string): Promise<boolean> 
 
 // The text probe's captions, in tokens: short and long in one batch, so that rows are padded.
 const PROBE_LENGTHS: Record<number, number[]> = { 1: [9], 3: [4, 20, 12] };
-const END_OF_TEXT = 49407;
+// CLIP's <|endoftext|>, the highest id of its vocabulary: where ArgMax finds each row's end.
+const END_OF_TEXT_ID = 49407;
 
 /** Inputs for `rows` rows of `session`: random crops as bytes, or random captions; null for other towers. */
 function probeFeeds(ort: Ort, session: InferenceSession, rows: number): Record<string, Tensor> | null {
@@ -120,7 +122,7 @@ function probeFeeds(ort: Ort, session: InferenceSession, rows: number): Record<s
   const mask = new BigInt64Array(rows * width);
   lengths.forEach((length, r) => {
     for (let c = 0; c < length; c++) {
-      ids[r * width + c] = BigInt(c === length - 1 ? END_OF_TEXT : random(r * width + c) % END_OF_TEXT);
+      ids[r * width + c] = BigInt(c === length - 1 ? END_OF_TEXT_ID : random(r * width + c) % END_OF_TEXT_ID);
       mask[r * width + c] = 1n;
     }
   });
